@@ -1,0 +1,25 @@
+/* Every tolerance the tests use, in one table: |got - want| <= abs + rel * |want|.
+ * Forward kernels compare against plain-C references in float (differences come from
+ * summation order); backward kernels against central finite differences in float32 (the
+ * step's rounding error dominates, hence the looser figures). */
+#include "tolerances.h"
+
+#include <string.h>
+
+static const test_tol table[] = {
+    /* family                abs     rel */
+    {"exact",               0.0,    0.0},
+    {"elementwise.forward", 1e-6,   1e-6},
+    {"elementwise.grad",    1e-6,   1e-6},
+    {"reduce.forward",      1e-5,   1e-5},
+    {"fd",                  2e-3,   2e-2},
+    {NULL, 0, 0},
+};
+
+const test_tol *test_tol_for(const char *family)
+{
+    for (const test_tol *t = table; t->family; t++)
+        if (strcmp(t->family, family) == 0)
+            return t;
+    return NULL;
+}
