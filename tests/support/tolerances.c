@@ -13,6 +13,13 @@ static const test_tol table[] = {
     {"elementwise.grad",    1e-6,   1e-6},
     {"reduce.forward",      1e-5,   1e-5},
     {"fd",                  2e-3,   2e-2},
+    /* conv family (conv, pool, activation: tests/test_conv.c, test_pool.c) */
+    {"conv2d.forward",      1e-4,   1e-4},
+    {"conv2d.backward",     1e-4,   1e-4},
+    {"conv2d.fd",           1e-3,   1e-3},
+    {"pool.forward",        1e-6,   1e-6},
+    {"pool.backward",       1e-6,   1e-6},
+    {"pool.fd",             1e-3,   1e-3},
     /* dense family: sums over up to 2048 products (linear), N*H*W terms (batch norm) */
     {"linear.forward",      1e-4,   1e-4},
     {"linear.grad",         1e-4,   1e-4},
@@ -22,6 +29,12 @@ static const test_tol table[] = {
     {"l2norm.grad",         1e-5,   1e-4},
     /* a measured keep (or mask-change) rate over 2^20 draws vs its expectation: ~10 sigma */
     {"dropout.rate",        5e-3,   0.0},
+    /* whole network vs the plain-C path (tests/test_net.c): float sums over up to 7*7*3 and
+     * 2048 terms per layer, compounded over 7 layers and a few training steps */
+    {"net.forward",         1e-4,   1e-3},
+    {"net.loss",            1e-5,   1e-4},
+    {"net.sgd_step",        1e-5,   1e-3},
+    {"net.train_steps",     1e-4,   1e-2},
     {NULL, 0, 0},
 };
 
