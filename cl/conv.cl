@@ -1,0 +1,118 @@
+/* conv2d kernels. Layout of the im2col matrix for a chunk of nb images:
+ *   col[kk, j], kk = (ci * K + ky) * K + kx  (row: one weight position, K*K*cin rows)
+ *               j  = i * P + oy * OW + ox    (column: image i of the chunk, output pixel)
+ * so the forward is W[cout, kk] x col[kk, j] = out[cout, j] (one GEMM for the chunk), and
+ * out is permuted to NCHW. Every buffer comes with its element offset. */
+
+/* One work-item per col element; dim 0 walks columns so neighbouring items write
+ * neighbouring addresses. */
+__kernel void im2col(__global const float *x, int x_off, __global float *col, int col_off,
+                     int nb, int cin, int h, int w, int k, int stride, int pad, int oh, int ow)
+{
+    int j = get_global_id(0);
+    int kk = get_global_id(1);
+    int p_count = oh * ow;
+    int ncols = nb * p_count;
+    if (j >= ncols || kk >= cin * k * k)
+        return;
+    int i = j / p_count, p = j - i * p_count;
+    int oy = p / ow, ox = p - oy * ow;
+    int kx = kk % k, t = kk / k;
+    int ky = t % k, ci = t / k;
+    int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+    float v = 0.0f;
+    if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+        v = x[x_off + ((i * cin + ci) * h + iy) * w + ix];
+    col[col_off + kk * ncols + j] = v;
+}
+
+/* The adjoint of im2col as a gather: each work-item owns one dx element and sums the col
+ * entries that im2col copied it to, so no two items write the same address (no atomics). */
+__kernel void col2im(__global const float *col, int col_off, __global float *dx, int dx_off,
+                     int nb, int cin, int h, int w, int k, int stride, int pad, int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= nb * cin * h * w)
+        return;
+    int ix = g % w, t = g / w;
+    int iy = t % h;
+    t /= h;
+    int ci = t % cin, i = t / cin;
+    int p_count = oh * ow, ncols = nb * p_count;
+    int ty = iy + pad, tx = ix + pad;
+    float s = 0.0f;
+    /* ky with (ty - ky) divisible by stride and oy = (ty - ky) / stride in [0, oh). */
+    for (int ky = ty % stride; ky < k && ky <= ty; ky += stride) {
+        int oy = (ty - ky) / stride;
+        if (oy >= oh)
+            continue;
+        for (int kx = tx % stride; kx < k && kx <= tx; kx += stride) {
+            int ox = (tx - kx) / stride;
+            if (ox >= ow)
+                continue;
+            int kk = (ci * k + ky) * k + kx;
+            s += col[col_off + kk * ncols + i * p_count + oy * ow + ox];
+        }
+    }
+    dx[dx_off + g] = s;
+}
+
+/* y[i, c, p] = t[c, i * P + p] (+ b[c]): GEMM output of a chunk to NCHW, bias fused. */
+__kernel void cnp_to_ncp(__global const float *t, int t_off, __global float *y, int y_off,
+                         __global const float *b, int b_off, int has_bias, int nb, int c,
+                         int p_count)
+{
+    int g = get_global_id(0);
+    if (g >= nb * c * p_count)
+        return;
+    int p = g % p_count, r = g / p_count;
+    int ch = r % c, i = r / c;
+    float v = t[t_off + (ch * nb + i) * p_count + p];
+    if (has_bias)
+        v += b[b_off + ch];
+    y[y_off + g] = v;
+}
+
+/* t[c, i * P + p] = y[i, c, p]: dy of a chunk to the GEMM layout (indexed by the output so
+ * writes are contiguous). */
+__kernel void ncp_to_cnp(__global const float *y, int y_off, __global float *t, int t_off,
+                         int nb, int c, int p_count)
+{
+    int g = get_global_id(0);
+    if (g >= nb * c * p_count)
+        return;
+    int p = g % p_count, r = g / p_count;
+    int i = r % nb, ch = r / nb;
+    t[t_off + g] = y[y_off + (i * c + ch) * p_count + p];
+}
+
+/* Reference convolution: one work-item per output element, straight from the definition. */
+__kernel void conv2d_direct(__global const float *x, int x_off, __global const float *wt,
+                            int w_off, __global const float *b, int b_off, int has_bias,
+                            __global float *y, int y_off, int n, int cin, int h, int w,
+                            int cout, int k, int stride, int pad, int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= n * cout * oh * ow)
+        return;
+    int ox = g % ow, t = g / ow;
+    int oy = t % oh;
+    t /= oh;
+    int co = t % cout, i = t / cout;
+    float s = has_bias ? b[b_off + co] : 0.0f;
+    for (int ci = 0; ci < cin; ci++) {
+        for (int ky = 0; ky < k; ky++) {
+            int iy = oy * stride - pad + ky;
+            if (iy < 0 || iy >= h)
+                continue;
+            for (int kx = 0; kx < k; kx++) {
+                int ix = ox * stride - pad + kx;
+                if (ix < 0 || ix >= w)
+                    continue;
+                s += x[x_off + ((i * cin + ci) * h + iy) * w + ix] *
+                     wt[w_off + ((co * cin + ci) * k + ky) * k + kx];
+            }
+        }
+    }
+    y[y_off + g] = s;
+}

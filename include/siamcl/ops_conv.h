@@ -1,0 +1,94 @@
+/* Convolution family: conv2d, bias, (leaky) ReLU, max and average pooling. NCHW float32,
+ * conventions of ops.h (enqueue only, overwrite gradients, NULL gradient = not needed). */
+#ifndef SIAMCL_OPS_CONV_H
+#define SIAMCL_OPS_CONV_H
+
+#include <stddef.h>
+
+#include "siamcl/tensor.h"
+
+/* ---- conv2d ----------------------------------------------------------------------------
+ * x [N, cin, H, W], w [cout, cin, k, k] (any shape with that element count, e.g. a view into
+ * the flat parameter buffer), b [cout] or NULL, y [N, cout, OH, OW] with
+ * OH = (H + 2 pad - k) / stride + 1 (floor, like PyTorch). Cross-correlation, as in every
+ * deep-learning framework. */
+typedef struct sc_conv2d_desc {
+    int cin, cout, k, stride, pad;
+} sc_conv2d_desc;
+
+/* Output size along one axis; <= 0 when the kernel does not fit. */
+int sc_conv2d_out_size(int in, int k, int stride, int pad);
+
+/* Floats of workspace for the fastest path on a batch of n images of h x w: the whole batch
+ * in one im2col and one GEMM. Any workspace of at least sc_conv2d_workspace(d, 1, h, w)
+ * works for every batch size (the batch is then split into as many images per GEMM as fit,
+ * down to one image per GEMM); size one workspace for the largest layer of a network by
+ * taking the maximum over its layers. May be 0 (1x1, stride 1, no padding, n == 1). */
+size_t sc_conv2d_workspace(const sc_conv2d_desc *d, int n, int h, int w);
+
+/* Default path: im2col + SGEMM (sc_gemm) + a permute that also adds the bias.
+ * ws: caller's workspace tensor (its element count is the capacity; NULL allowed only when
+ * sc_conv2d_workspace(d, 1, h, w) is 0). */
+int sc_conv2d_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                      const sc_tensor *w, const sc_tensor *b, sc_tensor *y, sc_tensor *ws);
+
+/* Reference path: one work-item per output element, no workspace. Slow; kept to check the
+ * GEMM path on devices where CLBlast misbehaves. */
+int sc_conv2d_forward_direct(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                             const sc_tensor *w, const sc_tensor *b, sc_tensor *y);
+
+/* dx = conv2d^T(dy) (GEMM + col2im, a gather: no atomics), dw = sum_n dy_n col(x_n)^T
+ * (GEMM), db = per-channel sum of dy (reduction kernel). Each of dx, dw, db may be NULL.
+ * Same workspace rules as the forward. */
+int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                       const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx, sc_tensor *dw,
+                       sc_tensor *db, sc_tensor *ws);
+
+/* ---- bias over channels --------------------------------------------------------------
+ * y is [N, C, ...] (4-D NCHW, or 2-D [N, C] for linear layers): channel = dim 1. */
+
+/* y[n, c, ...] += b[c], in place. */
+int sc_bias_forward(sc_ctx *ctx, sc_tensor *y, const sc_tensor *b);
+/* db[c] = sum over n and the spatial positions of dy[n, c, ...] (overwrites db). */
+int sc_bias_backward(sc_ctx *ctx, const sc_tensor *dy, sc_tensor *db);
+
+/* ---- ReLU / leaky ReLU -----------------------------------------------------------------
+ * y = x > 0 ? x : slope * x; slope = 0 is ReLU. slope must be >= 0 (so x and y have the
+ * same sign and the backward can use either). In place (y == x) is allowed. */
+int sc_leaky_relu_forward(sc_ctx *ctx, const sc_tensor *x, sc_tensor *y, float slope);
+/* dx = ref > 0 ? dy : slope * dy, where ref is EITHER the forward input x OR its output y
+ * (same sign for slope >= 0, so a layer may keep whichever it already stores; the gradient
+ * at exactly 0 is slope, as in PyTorch). In place (dx == dy) is allowed. */
+int sc_leaky_relu_backward(sc_ctx *ctx, const sc_tensor *ref, const sc_tensor *dy,
+                           sc_tensor *dx, float slope);
+int sc_relu_forward(sc_ctx *ctx, const sc_tensor *x, sc_tensor *y);
+int sc_relu_backward(sc_ctx *ctx, const sc_tensor *ref, const sc_tensor *dy, sc_tensor *dx);
+
+/* ---- pooling ---------------------------------------------------------------------------
+ * x [N, C, H, W] -> y [N, C, OH, OW], OH = (H + 2 pad - k) / stride + 1 (floor), pad < k.
+ * Average pooling divides by k*k, padding counted (PyTorch's count_include_pad=True);
+ * k = 0 is global average pooling: y [N, C, 1, 1] (stride and pad ignored). */
+typedef struct sc_pool2d_desc {
+    int k, stride, pad;
+} sc_pool2d_desc;
+
+/* Output size along one axis (1 for global pooling, k == 0); <= 0 when it does not fit. */
+int sc_pool2d_out_size(const sc_pool2d_desc *d, int in);
+
+/* idx: a tensor with y's element count whose storage holds int32 argmax positions
+ * (iy * W + ix within the plane; the bits are ints, not floats: only the kernels read it).
+ * NULL for inference. Ties and NaN: the first maximum in row-major window order, NaN wins. */
+int sc_maxpool_forward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *x,
+                       sc_tensor *y, sc_tensor *idx);
+/* dx[n, c, p] = sum of dy over the windows whose argmax was p (a gather over windows, no
+ * atomics). dx's shape gives H and W; idx is what the forward wrote. */
+int sc_maxpool_backward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *idx,
+                        const sc_tensor *dy, sc_tensor *dx);
+
+int sc_avgpool_forward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *x,
+                       sc_tensor *y);
+/* dx's shape gives H and W. */
+int sc_avgpool_backward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *dy,
+                        sc_tensor *dx);
+
+#endif

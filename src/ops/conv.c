@@ -1,0 +1,271 @@
+/* conv2d: im2col + SGEMM forward and backward, and a direct reference kernel.
+ * A batch is processed in chunks of nb images: one im2col and one GEMM per chunk, nb as
+ * large as the caller's workspace allows (the whole batch when sized with
+ * sc_conv2d_workspace). With nb == 1 the GEMM writes NCHW directly; with nb > 1 its output
+ * [cout, nb*P] goes through the workspace and a permute kernel that also adds the bias. */
+#include "siamcl/ops_conv.h"
+
+#include "conv_common.h"
+#include "siamcl/ops_gemm.h"
+
+int sc_conv2d_out_size(int in, int k, int stride, int pad)
+{
+    if (in <= 0 || k <= 0 || stride <= 0 || pad < 0 || in + 2 * pad < k)
+        return 0;
+    return (in + 2 * pad - k) / stride + 1;
+}
+
+/* 1x1, stride 1, no padding: the im2col matrix of one image is the image itself. */
+static int is_pointwise(const sc_conv2d_desc *d)
+{
+    return d->k == 1 && d->stride == 1 && d->pad == 0;
+}
+
+static size_t per_image(const sc_conv2d_desc *d, int h, int w, size_t *col, size_t *out)
+{
+    size_t p = (size_t)sc_conv2d_out_size(h, d->k, d->stride, d->pad) *
+               (size_t)sc_conv2d_out_size(w, d->k, d->stride, d->pad);
+    *col = (size_t)d->cin * d->k * d->k * p;
+    *out = (size_t)d->cout * p;
+    return *col + *out;
+}
+
+size_t sc_conv2d_workspace(const sc_conv2d_desc *d, int n, int h, int w)
+{
+    size_t col, out, both = per_image(d, h, w, &col, &out);
+    if (n <= 1)
+        return is_pointwise(d) ? 0 : col;
+    return (size_t)n * both;
+}
+
+/* Validates everything shared by forward and backward; fills oh, ow. */
+static int check_desc(const sc_conv2d_desc *d, const sc_tensor *x, const char *op, int *oh,
+                      int *ow)
+{
+    if (!d || d->cin <= 0 || d->cout <= 0 || d->k <= 0 || d->stride <= 0 || d->pad < 0)
+        return sc_fail("%s: bad descriptor (cin=%d cout=%d k=%d stride=%d pad=%d)", op,
+                       d ? d->cin : 0, d ? d->cout : 0, d ? d->k : 0, d ? d->stride : 0,
+                       d ? d->pad : 0);
+    if (!x || !x->buf || x->ndim != 4)
+        return sc_fail("%s: input must be a 4-D NCHW tensor", op);
+    if (x->shape[1] != d->cin)
+        return sc_fail("%s: input has %d channels, the layer expects %d", op, x->shape[1],
+                       d->cin);
+    *oh = sc_conv2d_out_size(x->shape[2], d->k, d->stride, d->pad);
+    *ow = sc_conv2d_out_size(x->shape[3], d->k, d->stride, d->pad);
+    if (*oh <= 0 || *ow <= 0)
+        return sc_fail("%s: a %dx%d kernel with pad %d does not fit a %dx%d input", op, d->k,
+                       d->k, d->pad, x->shape[2], x->shape[3]);
+    /* The largest index a kernel forms is inside the im2col matrix or a tensor. */
+    size_t col, out, both = per_image(d, x->shape[2], x->shape[3], &col, &out);
+    if ((size_t)x->shape[0] * both > (size_t)INT_MAX)
+        return sc_fail("%s: layer too large for 32-bit kernel indexing", op);
+    return sc_fits_int(x, op, "x");
+}
+
+/* How many images one GEMM takes, given the workspace. */
+static int chunk_images(const sc_conv2d_desc *d, const sc_tensor *x, const sc_tensor *ws,
+                        const char *op, int *nb)
+{
+    int n = x->shape[0], h = x->shape[2], w = x->shape[3];
+    size_t col, out, both = per_image(d, h, w, &col, &out);
+    size_t cap = ws && ws->buf ? ws->n : 0;
+    size_t need = sc_conv2d_workspace(d, 1, h, w);
+    if (cap < need)
+        return sc_fail("%s: workspace holds %zu floats, needs at least %zu "
+                       "(sc_conv2d_workspace(d, 1, %d, %d); %zu for the whole batch of %d)",
+                       op, cap, need, h, w, sc_conv2d_workspace(d, n, h, w), n);
+    if (ws && ws->buf)
+        SC_TRY(sc_fits_int(ws, op, "workspace"));
+    size_t fit = both ? cap / both : 0;
+    *nb = n > 1 && fit >= 2 ? (int)(fit < (size_t)n ? fit : (size_t)n) : 1;
+    return SC_OK;
+}
+
+static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, int n0,
+                         int cnt, cl_mem col, int col_off, int oh, int ow)
+{
+    cl_kernel k = sc_kernel(ctx, "conv", NULL, "im2col");
+    if (!k)
+        return SC_ERR;
+    int h = x->shape[2], w = x->shape[3];
+    int x_off = (int)x->off + n0 * d->cin * h * w;
+    SC_TRY(sc_kernel_args(k, 13, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(col), SC_ARG(col_off),
+                          SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
+                          SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
+    size_t wg = sc_kernel_wg(ctx, k, 64);
+    size_t local[2] = {wg, 1};
+    size_t global[2] = {sc_round_up((size_t)cnt * oh * ow, wg), (size_t)d->cin * d->k * d->k};
+    return sc_launch(ctx, k, 2, global, local, "conv.im2col");
+}
+
+static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int col_off,
+                         const sc_tensor *dx, int n0, int cnt, int oh, int ow)
+{
+    cl_kernel k = sc_kernel(ctx, "conv", NULL, "col2im");
+    if (!k)
+        return SC_ERR;
+    int h = dx->shape[2], w = dx->shape[3];
+    int dx_off = (int)dx->off + n0 * d->cin * h * w;
+    SC_TRY(sc_kernel_args(k, 13, SC_ARG(col), SC_ARG(col_off), SC_ARG(dx->buf), SC_ARG(dx_off),
+                          SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
+                          SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
+    return sc_launch_1d(ctx, k, (size_t)cnt * d->cin * h * w, "conv.col2im");
+}
+
+/* t[c, i*P + p] <-> y[i, c, p] for a chunk; to_nchw also adds the bias when b is given. */
+static int launch_permute(sc_ctx *ctx, int to_nchw, cl_mem t, int t_off, cl_mem y, int y_off,
+                          const sc_tensor *b, int cnt, int c, int p)
+{
+    cl_kernel k = sc_kernel(ctx, "conv", NULL, to_nchw ? "cnp_to_ncp" : "ncp_to_cnp");
+    if (!k)
+        return SC_ERR;
+    if (to_nchw) {
+        int has_bias = b != NULL;
+        cl_mem bbuf = b ? b->buf : t; /* any valid buffer when unused */
+        int b_off = b ? (int)b->off : 0;
+        SC_TRY(sc_kernel_args(k, 10, SC_ARG(t), SC_ARG(t_off), SC_ARG(y), SC_ARG(y_off),
+                              SC_ARG(bbuf), SC_ARG(b_off), SC_ARG(has_bias), SC_ARG(cnt),
+                              SC_ARG(c), SC_ARG(p)));
+    } else {
+        SC_TRY(sc_kernel_args(k, 7, SC_ARG(y), SC_ARG(y_off), SC_ARG(t), SC_ARG(t_off),
+                              SC_ARG(cnt), SC_ARG(c), SC_ARG(p)));
+    }
+    return sc_launch_1d(ctx, k, (size_t)cnt * c * p, "conv.permute");
+}
+
+int sc_conv2d_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                      const sc_tensor *w, const sc_tensor *b, sc_tensor *y, sc_tensor *ws)
+{
+    const char *op = "conv2d forward";
+    int oh = 0, ow = 0, nb = 1;
+    SC_TRY(check_desc(d, x, op, &oh, &ow));
+    int n = x->shape[0], kdim = d->cin * d->k * d->k, p = oh * ow;
+    SC_TRY(sc_expect_count(w, op, "weights", (size_t)d->cout * kdim));
+    if (b)
+        SC_TRY(sc_expect_count(b, op, "bias", (size_t)d->cout));
+    SC_TRY(sc_expect_4d(y, op, "output", n, d->cout, oh, ow));
+    SC_TRY(chunk_images(d, x, ws, op, &nb));
+    int ws_off = ws && ws->buf ? (int)ws->off : 0;
+    cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
+
+    for (int n0 = 0; n0 < n; n0 += nb) {
+        int cnt = n - n0 < nb ? n - n0 : nb;
+        int y_off = (int)y->off + n0 * d->cout * p;
+        if (cnt == 1) {
+            /* out[cout, P] = W[cout, K] col[K, P], written straight into y[n0]. */
+            cl_mem src = wsb;
+            size_t src_off = (size_t)ws_off;
+            if (is_pointwise(d)) {
+                src = x->buf;
+                src_off = x->off + (size_t)n0 * d->cin * p;
+            } else {
+                SC_TRY(launch_im2col(ctx, d, x, n0, 1, wsb, ws_off, oh, ow));
+            }
+            SC_TRY(sc_gemm(ctx, 0, 0, d->cout, p, kdim, 1.0f, w->buf, w->off, kdim, src,
+                           src_off, p, 0.0f, y->buf, (size_t)y_off, p, "conv.gemm"));
+            if (b) {
+                sc_tensor yi = sc_tensor_view(y->buf, (size_t)y_off, 4,
+                                              (const int[]){1, d->cout, oh, ow});
+                SC_TRY(sc_bias_forward(ctx, &yi, b));
+            }
+            continue;
+        }
+        int cols = cnt * p, t_off = ws_off + kdim * cols;
+        SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, oh, ow));
+        SC_TRY(sc_gemm(ctx, 0, 0, d->cout, cols, kdim, 1.0f, w->buf, w->off, kdim, wsb,
+                       (size_t)ws_off, cols, 0.0f, wsb, (size_t)t_off, cols, "conv.gemm"));
+        SC_TRY(launch_permute(ctx, 1, wsb, t_off, y->buf, y_off, b, cnt, d->cout, p));
+    }
+    return SC_OK;
+}
+
+int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                       const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx, sc_tensor *dw,
+                       sc_tensor *db, sc_tensor *ws)
+{
+    const char *op = "conv2d backward";
+    int oh = 0, ow = 0, nb = 1;
+    SC_TRY(check_desc(d, x, op, &oh, &ow));
+    int n = x->shape[0], h = x->shape[2], wd = x->shape[3];
+    int kdim = d->cin * d->k * d->k, p = oh * ow;
+    SC_TRY(sc_expect_4d(dy, op, "dy", n, d->cout, oh, ow));
+    if (dx) {
+        SC_TRY(sc_expect_count(w, op, "weights", (size_t)d->cout * kdim));
+        SC_TRY(sc_expect_4d(dx, op, "dx", n, d->cin, h, wd));
+    }
+    if (dw)
+        SC_TRY(sc_expect_count(dw, op, "dw", (size_t)d->cout * kdim));
+    if (db)
+        SC_TRY(sc_bias_backward(ctx, dy, db));
+    if (!dx && !dw)
+        return SC_OK;
+    SC_TRY(chunk_images(d, x, ws, op, &nb));
+    int ws_off = ws && ws->buf ? (int)ws->off : 0;
+    cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
+
+    for (int n0 = 0; n0 < n; n0 += nb) {
+        int cnt = n - n0 < nb ? n - n0 : nb;
+        /* dw accumulates over chunks: overwrite on the first, add afterwards. */
+        float beta = n0 == 0 ? 0.0f : 1.0f;
+        int cols = cnt * p;
+        int x_off = (int)x->off + n0 * d->cin * h * wd;
+        int dx_off = dx ? (int)dx->off + n0 * d->cin * h * wd : 0;
+        /* g: the chunk's dy as [cout, cols]; for one image that is dy[n0] itself. */
+        cl_mem g = dy->buf;
+        size_t g_off = dy->off + (size_t)n0 * d->cout * p;
+        if (cnt > 1) {
+            int t_off = ws_off + kdim * cols;
+            SC_TRY(launch_permute(ctx, 0, wsb, t_off, dy->buf, (int)g_off, NULL, cnt, d->cout,
+                                  p));
+            g = wsb;
+            g_off = (size_t)t_off;
+        }
+        int direct = cnt == 1 && is_pointwise(d); /* col(x_n) is x_n, col2im is identity */
+        if (dw) {
+            cl_mem col = direct ? x->buf : wsb;
+            size_t col_off = direct ? (size_t)x_off : (size_t)ws_off;
+            if (!direct)
+                SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, oh, ow));
+            /* dW[cout, K] (+)= g[cout, cols] col[K, cols]^T */
+            SC_TRY(sc_gemm(ctx, 0, 1, d->cout, kdim, cols, 1.0f, g, g_off, cols, col, col_off,
+                           cols, beta, dw->buf, dw->off, kdim, "conv.gemm"));
+        }
+        if (dx) {
+            /* dcol[K, cols] = W[cout, K]^T g[cout, cols]; the in-order queue lets it reuse
+             * the col region the dW GEMM has read. */
+            cl_mem dcol = direct ? dx->buf : wsb;
+            size_t dcol_off = direct ? (size_t)dx_off : (size_t)ws_off;
+            SC_TRY(sc_gemm(ctx, 1, 0, kdim, cols, d->cout, 1.0f, w->buf, w->off, kdim, g,
+                           g_off, cols, 0.0f, dcol, dcol_off, cols, "conv.gemm"));
+            if (!direct)
+                SC_TRY(launch_col2im(ctx, d, wsb, ws_off, dx, n0, cnt, oh, ow));
+        }
+    }
+    return SC_OK;
+}
+
+int sc_conv2d_forward_direct(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                             const sc_tensor *w, const sc_tensor *b, sc_tensor *y)
+{
+    const char *op = "conv2d forward (direct)";
+    int oh = 0, ow = 0;
+    SC_TRY(check_desc(d, x, op, &oh, &ow));
+    int n = x->shape[0], h = x->shape[2], wd = x->shape[3];
+    SC_TRY(sc_expect_count(w, op, "weights", (size_t)d->cout * d->cin * d->k * d->k));
+    if (b)
+        SC_TRY(sc_expect_count(b, op, "bias", (size_t)d->cout));
+    SC_TRY(sc_expect_4d(y, op, "output", n, d->cout, oh, ow));
+    cl_kernel k = sc_kernel(ctx, "conv", NULL, "conv2d_direct");
+    if (!k)
+        return SC_ERR;
+    int x_off = (int)x->off, w_off = (int)w->off, y_off = (int)y->off;
+    int has_bias = b != NULL, b_off = b ? (int)b->off : 0;
+    cl_mem bbuf = b ? b->buf : w->buf;
+    SC_TRY(sc_kernel_args(k, 19, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(w->buf), SC_ARG(w_off),
+                          SC_ARG(bbuf), SC_ARG(b_off), SC_ARG(has_bias), SC_ARG(y->buf),
+                          SC_ARG(y_off), SC_ARG(n), SC_ARG(d->cin), SC_ARG(h), SC_ARG(wd),
+                          SC_ARG(d->cout), SC_ARG(d->k), SC_ARG(d->stride), SC_ARG(d->pad),
+                          SC_ARG(oh), SC_ARG(ow)));
+    return sc_launch_1d(ctx, k, y->n, "conv.direct");
+}
