@@ -35,6 +35,21 @@ static const test_tol table[] = {
     {"net.loss",            1e-5,   1e-4},
     {"net.sgd_step",        1e-5,   1e-3},
     {"net.train_steps",     1e-4,   1e-2},
+    /* distances, losses, optimizers (test_distance, test_contrastive, test_triplet,
+     * test_optim). References in double; "*.fd" are finite differences of a double-precision
+     * reference, so only the device's float rounding shows. The GEMM form of the distance
+     * matrix cancels ||a||^2 + ||b||^2 - 2ab in float: absolute error ~1e-6 * ||a||^2. */
+    {"distance.forward",    1e-5,   1e-5},
+    {"distance.matrix",     1e-4,   1e-4},
+    {"distance.grad",       1e-6,   1e-5},
+    {"distance.fd",         1e-4,   1e-3},
+    {"loss.forward",        1e-6,   1e-5},
+    {"loss.grad",           1e-7,   1e-5},
+    {"loss.fd",             1e-4,   1e-3},
+    {"triplet.forward",     1e-5,   1e-5},
+    {"triplet.grad",        1e-6,   1e-5},
+    {"triplet.fd",          1e-4,   1e-3},
+    {"optim.step",          1e-6,   1e-5},
     {NULL, 0, 0},
 };
 
