@@ -1,0 +1,108 @@
+/* Max and average pooling over [NC, H, W] planes (N and C folded into one index).
+ * Windows: rows oy * stride - pad .. + k - 1, clipped to the image; pad < k so every window
+ * holds at least one pixel. Backward kernels gather over the windows that contain a pixel
+ * (no atomics). */
+
+/* First output index whose window [o * stride - pad, + k) contains pixel t, and the last. */
+#define FIRST_OUT(t, k, stride, pad) ((t) + (pad) < (k) ? 0 : ((t) + (pad) - (k)) / (stride) + 1)
+#define LAST_OUT(t, stride, pad) (((t) + (pad)) / (stride))
+
+/* idx holds int32 argmax positions (iy * w + ix); has_idx = 0 for inference. */
+__kernel void maxpool_forward(__global const float *x, int x_off, __global float *y, int y_off,
+                              __global int *idx, int idx_off, int has_idx, int nc, int h,
+                              int w, int k, int stride, int pad, int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= nc * oh * ow)
+        return;
+    int ox = g % ow, t = g / ow;
+    int oy = t % oh, plane = t / oh;
+    int y0 = max(oy * stride - pad, 0), y1 = min(oy * stride - pad + k, h);
+    int x0 = max(ox * stride - pad, 0), x1 = min(ox * stride - pad + k, w);
+    __global const float *xp = x + x_off + plane * h * w;
+    float best = 0.0f;
+    int bi = -1;
+    for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) {
+            float v = xp[iy * w + ix];
+            /* First maximum wins ties; a NaN wins so it propagates, as in PyTorch. */
+            if (bi < 0 || v > best || (isnan(v) && !isnan(best))) {
+                best = v;
+                bi = iy * w + ix;
+            }
+        }
+    y[y_off + g] = best;
+    if (has_idx)
+        idx[idx_off + g] = bi;
+}
+
+__kernel void maxpool_backward(__global const int *idx, int idx_off, __global const float *dy,
+                               int dy_off, __global float *dx, int dx_off, int nc, int h,
+                               int w, int k, int stride, int pad, int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= nc * h * w)
+        return;
+    int ix = g % w, t = g / w;
+    int iy = t % h, plane = t / h;
+    int me = iy * w + ix;
+    int oy0 = FIRST_OUT(iy, k, stride, pad), oy1 = min(LAST_OUT(iy, stride, pad), oh - 1);
+    int ox0 = FIRST_OUT(ix, k, stride, pad), ox1 = min(LAST_OUT(ix, stride, pad), ow - 1);
+    int base = plane * oh * ow;
+    float s = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++) {
+            int o = base + oy * ow + ox;
+            if (idx[idx_off + o] == me)
+                s += dy[dy_off + o];
+        }
+    dx[dx_off + g] = s;
+}
+
+/* Divides by k*k whatever the clipping (padding counts as zeros). */
+__kernel void avgpool_forward(__global const float *x, int x_off, __global float *y, int y_off,
+                              int nc, int h, int w, int k, int stride, int pad, int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= nc * oh * ow)
+        return;
+    int ox = g % ow, t = g / ow;
+    int oy = t % oh, plane = t / oh;
+    int y0 = max(oy * stride - pad, 0), y1 = min(oy * stride - pad + k, h);
+    int x0 = max(ox * stride - pad, 0), x1 = min(ox * stride - pad + k, w);
+    __global const float *xp = x + x_off + plane * h * w;
+    float s = 0.0f;
+    for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++)
+            s += xp[iy * w + ix];
+    y[y_off + g] = s / (float)(k * k);
+}
+
+__kernel void avgpool_backward(__global const float *dy, int dy_off, __global float *dx,
+                               int dx_off, int nc, int h, int w, int k, int stride, int pad,
+                               int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= nc * h * w)
+        return;
+    int ix = g % w, t = g / w;
+    int iy = t % h, plane = t / h;
+    int oy0 = FIRST_OUT(iy, k, stride, pad), oy1 = min(LAST_OUT(iy, stride, pad), oh - 1);
+    int ox0 = FIRST_OUT(ix, k, stride, pad), ox1 = min(LAST_OUT(ix, stride, pad), ow - 1);
+    int base = plane * oh * ow;
+    float s = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++)
+            s += dy[dy_off + base + oy * ow + ox];
+    dx[dx_off + g] = s / (float)(k * k);
+}
+
+/* Global average pooling backward: every pixel of plane r gets dy[r] / plane. */
+__kernel void global_avgpool_backward(__global const float *dy, int dy_off, __global float *dx,
+                                      int dx_off, int total, int plane)
+{
+    int g = get_global_id(0);
+    if (g >= total)
+        return;
+    dx[dx_off + g] = dy[dy_off + g / plane] / (float)plane;
+}
