@@ -44,7 +44,8 @@ int sc_linear_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *w, cons
  * to saved, and updates the running statistics PyTorch's way:
  *   running = (1 - momentum) * running + momentum * batch   (unbiased variance for running_var).
  * Eval mode uses running_mean/var and writes them (as mean, invstd) to saved, so backward
- * works in both modes. y may alias x. Train mode needs N * (H * W) > 1. */
+ * works in both modes. In train mode running_mean/var may both be NULL (no update).
+ * y may alias x. Train mode needs N * (H * W) > 1. */
 int sc_batchnorm_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma,
                          const sc_tensor *beta, sc_tensor *running_mean, sc_tensor *running_var,
                          float eps, float momentum, int train, sc_tensor *saved, sc_tensor *y);

@@ -1,0 +1,123 @@
+/* Batch normalisation over x viewed as [N, C, S] (S = H*W for images, 1 for features).
+ * Per-channel statistics and gradient sums: one work-group per channel, a tree in local
+ * memory (no atomics, so results do not depend on scheduling); the elementwise parts run
+ * one item per element. saved[0, C) = mean, saved[C, 2C) = 1 / sqrt(var + eps). */
+
+/* Element j of channel ch's N*S elements, j = n * S + s. */
+#define BN_INDEX(j, ch, c, s) (((j) / (s) * (c) + (ch)) * (s) + (j) % (s))
+
+static float group_sum(local float *scratch, float v)
+{
+    int lid = (int)get_local_id(0);
+    scratch[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = (int)get_local_size(0) / 2; k > 0; k >>= 1) {
+        if (lid < k)
+            scratch[lid] += scratch[lid + k];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE); /* the next call overwrites scratch */
+    return r;
+}
+
+/* Batch mean and biased variance of each channel (two passes over the data: the textbook
+ * E[x^2] - E[x]^2 loses everything when the mean is large). With update != 0 the running
+ * statistics move towards the batch: running = (1 - momentum) running + momentum batch,
+ * the variance unbiased (m / (m - 1)) as in PyTorch. */
+kernel void bn_stats(global const float *x, int xoff, int n, int c, int s, global float *saved,
+                     int soff, global float *rmean, int rmoff, global float *rvar, int rvoff,
+                     float eps, float momentum, int update, local float *scratch)
+{
+    int ch = (int)get_group_id(0), lid = (int)get_local_id(0), nl = (int)get_local_size(0);
+    int m = n * s;
+    float acc = 0.0f;
+    for (int j = lid; j < m; j += nl)
+        acc += x[xoff + BN_INDEX(j, ch, c, s)];
+    float mean = group_sum(scratch, acc) / (float)m;
+    acc = 0.0f;
+    for (int j = lid; j < m; j += nl) {
+        float d = x[xoff + BN_INDEX(j, ch, c, s)] - mean;
+        acc += d * d;
+    }
+    float var = group_sum(scratch, acc) / (float)m;
+    if (lid == 0) {
+        saved[soff + ch] = mean;
+        saved[soff + c + ch] = 1.0f / sqrt(var + eps);
+        if (update) {
+            float unbiased = m > 1 ? var * (float)m / (float)(m - 1) : var;
+            rmean[rmoff + ch] = (1.0f - momentum) * rmean[rmoff + ch] + momentum * mean;
+            rvar[rvoff + ch] = (1.0f - momentum) * rvar[rvoff + ch] + momentum * unbiased;
+        }
+    }
+}
+
+/* Eval mode: the running statistics, in the saved layout, so apply and backward need not
+ * know the mode. */
+kernel void bn_eval_stats(global const float *rmean, int rmoff, global const float *rvar,
+                          int rvoff, global float *saved, int soff, int c, float eps)
+{
+    int ch = (int)get_global_id(0);
+    if (ch >= c)
+        return;
+    saved[soff + ch] = rmean[rmoff + ch];
+    saved[soff + c + ch] = 1.0f / sqrt(rvar[rvoff + ch] + eps);
+}
+
+/* y = (x - mean) * invstd * gamma + beta. */
+kernel void bn_apply(global const float *x, int xoff, global float *y, int yoff,
+                     global const float *saved, int soff, global const float *gamma, int goff,
+                     global const float *beta, int boff, int c, int s, int total)
+{
+    int i = (int)get_global_id(0);
+    if (i >= total)
+        return;
+    int ch = i / s % c;
+    float xhat = (x[xoff + i] - saved[soff + ch]) * saved[soff + c + ch];
+    y[yoff + i] = xhat * gamma[goff + ch] + beta[boff + ch];
+}
+
+/* dbeta = sum dy, dgamma = sum dy * xhat per channel. */
+kernel void bn_grad_sums(global const float *x, int xoff, global const float *dy, int dyoff,
+                         global const float *saved, int soff, int n, int c, int s,
+                         global float *dgamma, int dgoff, global float *dbeta, int dboff,
+                         local float *scratch)
+{
+    int ch = (int)get_group_id(0), lid = (int)get_local_id(0), nl = (int)get_local_size(0);
+    int m = n * s;
+    float mean = saved[soff + ch], invstd = saved[soff + c + ch];
+    float sdy = 0.0f, sdyx = 0.0f;
+    for (int j = lid; j < m; j += nl) {
+        int i = BN_INDEX(j, ch, c, s);
+        float g = dy[dyoff + i];
+        sdy += g;
+        sdyx += g * (x[xoff + i] - mean) * invstd;
+    }
+    sdy = group_sum(scratch, sdy);
+    sdyx = group_sum(scratch, sdyx);
+    if (lid == 0) {
+        dbeta[dboff + ch] = sdy;
+        dgamma[dgoff + ch] = sdyx;
+    }
+}
+
+/* Train: dx = gamma * invstd * (dy - (dbeta + xhat * dgamma) / m), the batch statistics'
+ * own dependence on x included. Eval: dx = gamma * invstd * dy. */
+kernel void bn_grad_input(global const float *x, int xoff, global const float *dy, int dyoff,
+                          global const float *saved, int soff, global const float *gamma,
+                          int goff, global const float *dgamma, int dgoff,
+                          global const float *dbeta, int dboff, global float *dx, int dxoff,
+                          int c, int s, int total, float inv_m, int train)
+{
+    int i = (int)get_global_id(0);
+    if (i >= total)
+        return;
+    int ch = i / s % c;
+    float invstd = saved[soff + c + ch];
+    float g = dy[dyoff + i];
+    if (train) {
+        float xhat = (x[xoff + i] - saved[soff + ch]) * invstd;
+        g -= (dbeta[dboff + ch] + xhat * dgamma[dgoff + ch]) * inv_m;
+    }
+    dx[dxoff + i] = gamma[goff + ch] * invstd * g;
+}
