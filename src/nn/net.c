@@ -257,13 +257,26 @@ static sc_tensor pview(const sc_tensor *buf, size_t off, size_t n)
     return sc_tensor_view(buf->buf, buf->off + off, 1, (int[]){(int)n});
 }
 
+/* The weights (or their gradient) of a layer, shaped as the ops expect them. */
+static sc_tensor wview(const sc_layer *L, const sc_tensor *buf)
+{
+    const sc_layer_desc *d = &L->d;
+    if (d->kind == SC_LAYER_CONV)
+        return sc_tensor_view(buf->buf, buf->off + L->w_off, 4,
+                              (int[]){d->out, L->in[0], d->k, d->k});
+    if (d->kind == SC_LAYER_LINEAR)
+        return sc_tensor_view(buf->buf, buf->off + L->w_off, 2,
+                              (int[]){d->out, (int)(L->w_n / (size_t)d->out)});
+    return pview(buf, L->w_off, L->w_n ? L->w_n : 1);
+}
+
 static int forward_layer(sc_net *net, int i, const sc_tensor *x, sc_tensor *y)
 {
     sc_ctx *ctx = net->ctx;
     sc_layer *L = &net->layers[i];
     const sc_layer_desc *d = &L->d;
-    sc_tensor w = pview(&net->params, L->w_off, L->w_n);
-    sc_tensor b = pview(&net->params, L->b_off, L->b_n);
+    sc_tensor w = wview(L, &net->params);
+    sc_tensor b = pview(&net->params, L->b_off, L->b_n ? L->b_n : 1);
     sc_pool2d_desc pd = {d->k, d->stride, d->pad};
     switch (d->kind) {
     case SC_LAYER_CONV: {
@@ -329,9 +342,9 @@ static int backward_layer(sc_net *net, int i, const sc_tensor *x, const sc_tenso
     sc_ctx *ctx = net->ctx;
     sc_layer *L = &net->layers[i];
     const sc_layer_desc *d = &L->d;
-    sc_tensor w = pview(&net->params, L->w_off, L->w_n);
-    sc_tensor dw = pview(&net->grads, L->w_off, L->w_n);
-    sc_tensor db = pview(&net->grads, L->b_off, L->b_n);
+    sc_tensor w = wview(L, &net->params);
+    sc_tensor dw = wview(L, &net->grads);
+    sc_tensor db = pview(&net->grads, L->b_off, L->b_n ? L->b_n : 1);
     sc_pool2d_desc pd = {d->k, d->stride, d->pad};
     switch (d->kind) {
     case SC_LAYER_CONV: {
