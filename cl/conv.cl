@@ -4,26 +4,33 @@
  * so the forward is W[cout, kk] x col[kk, j] = out[cout, j] (one GEMM for the chunk), and
  * out is permuted to NCHW. Every buffer comes with its element offset. */
 
-/* One work-item per col element; dim 0 walks columns so neighbouring items write
- * neighbouring addresses. */
+/* One work-item per (column j, input channel ci): it fills the k*k rows of that channel,
+ * so the index arithmetic (divisions) is done once per item, not once per element. Dim 0
+ * walks columns, so neighbouring items write neighbouring addresses (and PoCL vectorises
+ * across them). */
 __kernel void im2col(__global const float *x, int x_off, __global float *col, int col_off,
                      int nb, int cin, int h, int w, int k, int stride, int pad, int oh, int ow)
 {
     int j = get_global_id(0);
-    int kk = get_global_id(1);
+    int ci = get_global_id(1);
     int p_count = oh * ow;
     int ncols = nb * p_count;
-    if (j >= ncols || kk >= cin * k * k)
+    if (j >= ncols || ci >= cin)
         return;
     int i = j / p_count, p = j - i * p_count;
     int oy = p / ow, ox = p - oy * ow;
-    int kx = kk % k, t = kk / k;
-    int ky = t % k, ci = t / k;
-    int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
-    float v = 0.0f;
-    if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-        v = x[x_off + ((i * cin + ci) * h + iy) * w + ix];
-    col[col_off + kk * ncols + j] = v;
+    int iy0 = oy * stride - pad, ix0 = ox * stride - pad;
+    __global const float *xp = x + x_off + (i * cin + ci) * h * w;
+    __global float *cp = col + col_off + ci * k * k * ncols + j;
+    for (int ky = 0; ky < k; ky++) {
+        int iy = iy0 + ky;
+        int row_ok = iy >= 0 && iy < h;
+        for (int kx = 0; kx < k; kx++) {
+            int ix = ix0 + kx;
+            *cp = row_ok && ix >= 0 && ix < w ? xp[iy * w + ix] : 0.0f;
+            cp += ncols;
+        }
+    }
 }
 
 /* The adjoint of im2col as a gather: each work-item owns one dx element and sums the col

@@ -95,7 +95,7 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
                           SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
     size_t wg = sc_kernel_wg(ctx, k, 64);
     size_t local[2] = {wg, 1};
-    size_t global[2] = {sc_round_up((size_t)cnt * oh * ow, wg), (size_t)d->cin * d->k * d->k};
+    size_t global[2] = {sc_round_up((size_t)cnt * oh * ow, wg), (size_t)d->cin};
     return sc_launch(ctx, k, 2, global, local, "conv.im2col");
 }
 
