@@ -15,8 +15,8 @@
  * minimum-norm subgradient), so identical embeddings never produce NaN or Inf. The forward
  * is exact at 0 (no epsilon is added), so losses read the true distance. */
 
-/* Row-paired: d[i] = dist(a[i], b[i]); a, b [B, D] (any shape with B*D elements: rows are
- * the leading dimension of d's count), d [B]. */
+/* Row-paired: d[i] = dist(a[i], b[i]); a, b [B, D] (B = shape[0], D = the product of the
+ * other dimensions), d [B]. */
 int sc_distance_rows_forward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *b,
                              sc_tensor *d, int squared);
 /* da[i] = g[i] * dd/da[i], db = -da (either may be NULL). d is what the forward wrote. */
