@@ -1,0 +1,25 @@
+/* Files that appear whole or not at all: write to "<path>.tmp.<pid>", then rename over the
+ * target, so a crash or Ctrl-C never leaves a half-written metrics file or PNG behind and
+ * a reader (a plotting script, a watching researcher) never sees one. Private to the library
+ * (src/eval and src/exp). */
+#ifndef SIAMCL_EVAL_ATOMIC_FILE_H
+#define SIAMCL_EVAL_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* The temporary name for path. Fails when it does not fit in n bytes. */
+int sc_atomic_tmp_name(const char *path, char *tmp, size_t n);
+
+/* Opens the temporary file for writing ("w"); tmp receives its name. */
+int sc_atomic_open(const char *path, char *tmp, size_t n, FILE **f);
+
+/* Flushes, fsyncs and closes f, then renames tmp to path. On any failure (including an
+ * earlier write error recorded in f) the temporary file is removed and SC_ERR returned. */
+int sc_atomic_commit(FILE *f, const char *tmp, const char *path);
+
+/* Renames an already closed temporary file into place (for writers that produce the file
+ * themselves, like cairo's PNG writer); removes tmp on failure. */
+int sc_atomic_rename(const char *tmp, const char *path);
+
+#endif
