@@ -1,0 +1,125 @@
+/* Top-k selection for 1:N search: the k smallest values of each row of a matrix, ascending,
+ * ties to the lower column index. Two kernels:
+ *
+ *   topk_scan:  work-item (w, r) walks the columns c = w, w + stride, w + 2 stride, ... of row
+ *               r and keeps its k best in a private sorted list. Interleaved columns (not
+ *               contiguous segments) so that neighbouring work-items read neighbouring
+ *               addresses: coalesced on GPUs, one vector load across lanes on PoCL.
+ *               With row norms rn and column norms cn the value is the squared distance
+ *               max(rn[r] + cn[c] + x[r][c], 0) where x = -2 q.g comes from one GEMM.
+ *   topk_merge: reduces `group` sorted lists of a row to one (a tree when there are many).
+ *
+ * A list is k (value, index) pairs; unused entries are (+INF, -1) and rank after everything.
+ * NaN values are skipped (they have no place in an order). */
+
+/* The host twin (src/ops/topk.c, tests) computes the same float expression: no contraction. */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* Capacity of the private lists: the host rounds k up to a power of two so that a handful of
+ * programs serve every k. */
+#ifndef TOPK_KCAP
+#define TOPK_KCAP 16
+#endif
+
+/* (v, i) ranks before (w, j). Empty entries (index < 0) rank last. */
+inline int topk_before(float v, int i, float w, int j)
+{
+    if (j < 0)
+        return i >= 0;
+    if (i < 0)
+        return 0;
+    return v < w || (v == w && i < j);
+}
+
+/* Inserts (v, i) into the sorted list of *cnt <= k entries, dropping the last when full. */
+inline void topk_insert(float *bv, int *bi, int k, int *cnt, float v, int i)
+{
+    int pos;
+    if (*cnt < k) {
+        pos = *cnt;
+        *cnt += 1;
+    } else {
+        if (!topk_before(v, i, bv[k - 1], bi[k - 1]))
+            return;
+        pos = k - 1;
+    }
+    while (pos > 0 && topk_before(v, i, bv[pos - 1], bi[pos - 1])) {
+        bv[pos] = bv[pos - 1];
+        bi[pos] = bi[pos - 1];
+        pos--;
+    }
+    bv[pos] = v;
+    bi[pos] = i;
+}
+
+inline void topk_store(__global float *ov, size_t vat, __global int *oi, size_t iat, int k,
+                       const float *bv, const int *bi, int cnt)
+{
+    for (int j = 0; j < k; j++) {
+        ov[vat + j] = j < cnt ? bv[j] : INFINITY;
+        oi[iat + j] = j < cnt ? bi[j] : -1;
+    }
+}
+
+/* x [rows][cols] with leading dimension ldx. Output list (slot0 + w) of row r, lists of k
+ * entries, `slots` lists per row, starting at elements cv_off of cv and ci_off of ci. Indices
+ * are base + c (the column's position in the whole gallery when x is one block of it). */
+__kernel void topk_scan(__global const float *x, int x_off, int ldx, int rows, int cols,
+                        __global const float *rn, int rn_off, __global const float *cn,
+                        int cn_off, int has_norms, int k, int stride, int base,
+                        __global float *cv, int cv_off, __global int *ci, int ci_off, int slots,
+                        int slot0)
+{
+    int w = (int)get_global_id(0), r = (int)get_global_id(1);
+    if (w >= stride || r >= rows)
+        return;
+    float bv[TOPK_KCAP];
+    int bi[TOPK_KCAP];
+    int cnt = 0;
+    __global const float *row = x + x_off + (size_t)r * ldx;
+    float rnorm = has_norms ? rn[rn_off + r] : 0.0f;
+    for (int c = w; c < cols; c += stride) {
+        float v = row[c];
+        if (has_norms) {
+            v = (rnorm + cn[cn_off + c]) + v;
+            v = v < 0.0f ? 0.0f : v;
+        }
+        if (isnan(v))
+            continue;
+        /* the common case once the list is full: not better than the worst kept */
+        if (cnt == k && !(v < bv[k - 1]) && !(v == bv[k - 1] && base + c < bi[k - 1]))
+            continue;
+        topk_insert(bv, bi, k, &cnt, v, base + c);
+    }
+    size_t at = ((size_t)r * slots + slot0 + w) * k;
+    topk_store(cv, (size_t)cv_off + at, ci, (size_t)ci_off + at, k, bv, bi, cnt);
+}
+
+/* in: `lists` sorted lists of k per row; out: ceil(lists / group) lists per row, list g of
+ * row r merging input lists g*group .. g*group + group - 1. */
+__kernel void topk_merge(__global const float *iv, int iv_off, __global const int *ii,
+                         int ii_off, int rows, int lists, int k, int group, __global float *ov,
+                         int ov_off, __global int *oi, int oi_off, int olists)
+{
+    int g = (int)get_global_id(0), r = (int)get_global_id(1);
+    if (g >= olists || r >= rows)
+        return;
+    float bv[TOPK_KCAP];
+    int bi[TOPK_KCAP];
+    int cnt = 0;
+    int first = g * group, last = min(first + group, lists);
+    for (int l = first; l < last; l++) {
+        size_t at = ((size_t)r * lists + l) * k;
+        for (int j = 0; j < k; j++) {
+            float v = iv[(size_t)iv_off + at + j];
+            int i = ii[(size_t)ii_off + at + j];
+            if (i < 0)
+                break; /* the rest of this list is empty */
+            if (cnt == k && !topk_before(v, i, bv[k - 1], bi[k - 1]))
+                break; /* sorted: nothing further in this list can enter */
+            topk_insert(bv, bi, k, &cnt, v, i);
+        }
+    }
+    size_t at = ((size_t)r * olists + g) * k;
+    topk_store(ov, (size_t)ov_off + at, oi, (size_t)oi_off + at, k, bv, bi, cnt);
+}
