@@ -186,6 +186,7 @@ Test(lfw, pairs_view2_folds)
     cr_assert_eq(rest.n, 2);
     cr_assert_eq(f1.p[0].a, 7);
     cr_assert_eq(rest.p[0].a, 0);
+    sc_pairs_free(&f1);
     cr_assert_eq(sc_pairs_fold(&p, 2, 1, &f1), SC_ERR);
     sc_pairs_free(&rest);
     sc_pairs_free(&p);
