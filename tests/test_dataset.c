@@ -4,6 +4,7 @@
 #include "data_fixtures.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <sys/time.h>
 
 #include "siamcl/data.h"
@@ -89,6 +90,25 @@ Test(dataset, parallel_prepare_matches_one_image_at_a_time)
         sc_image_free(&img);
         free(p);
     }
+    /* per-channel statistics over a subset, against a direct double computation */
+    int sub[] = {4, 1, 2};
+    float mean[3], sd[3];
+    cr_assert_eq(sc_dataset_channel_stats(&ds, sub, 3, mean, sd), SC_OK, "%s", sc_last_error());
+    for (int c = 0; c < 3; c++) {
+        double sum = 0, sq = 0;
+        for (int i = 0; i < 3; i++)
+            for (int k = 0; k < S * S; k++) {
+                double v = ds.host[(size_t)sub[i] * ds.image_bytes + (size_t)c * S * S + k] / 255.0;
+                sum += v;
+                sq += v * v;
+            }
+        double m = sum / (3.0 * S * S), var = sq / (3.0 * S * S) - m * m;
+        cr_assert_float_eq(mean[c], m, 1e-6);
+        cr_assert_float_eq(sd[c], sqrt(var), 1e-5);
+        cr_assert_gt(sd[c], 0.01f);
+    }
+    cr_assert_eq(sc_dataset_channel_stats(&ds, NULL, 0, mean, sd), SC_OK);
+    cr_assert_eq(sc_dataset_channel_stats(&ds, (int[]){7}, 1, mean, sd), SC_ERR);
     sc_dataset one = open_host(NULL, 1, S);
     cr_assert(memcmp(one.host, ds.host, (size_t)N * ds.image_bytes) == 0);
     sc_dataset_close(&one);

@@ -275,6 +275,13 @@ Test(lfw, people_lists_both_layouts)
     cr_assert_eq(f0.person[0], 2);
     cr_assert_eq(sc_people_all(&lfw, &every), SC_OK);
     cr_assert_eq(every.n, 6);
+    int *ids, n;
+    cr_assert_eq(sc_people_images(&lfw, &tr, &ids, &n), SC_OK); /* Alice 0-2, Dan 6-9, Eve 10 */
+    const int want[] = {0, 1, 2, 6, 7, 8, 9, 10};
+    cr_assert_eq(n, 8);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(ids[i], want[i]);
+    free(ids);
 
     write_list("pairsDevTrain.txt", "1\nDan\t1\t2\nAlice\t1\tEve\t1\n");
     sc_pairs p;

@@ -57,6 +57,7 @@ typedef struct sc_dataset {
     size_t image_bytes; /* 3 * S * S */
     uint8_t *host;      /* count * image_bytes, or NULL (after upload unless keep_host) */
     float *mean;        /* per-slot mean luminance in [0, 1] (contrast jitter pivots on it) */
+    double *moments;    /* per slot: sum and sum of squares of each channel, pixels / 255 */
     cl_mem images;      /* the device copy: one uint8 buffer, count * image_bytes */
     cl_mem means;       /* float [count] on the device */
     int *slot;          /* image id -> slot (-1: not held); NULL when ids are slots */
@@ -86,6 +87,11 @@ int sc_dataset_open_lfw(sc_dataset *ds, sc_ctx *ctx, const sc_lfw *lfw, const in
 void sc_dataset_close(sc_dataset *ds);
 /* Slot of an image id, -1 when the dataset does not hold it. */
 int sc_dataset_slot(const sc_dataset *ds, int id);
+/* Per-channel mean and standard deviation (population) of the pixels / 255 of the images
+ * `ids` (NULL: every image held), for "meanstd" normalisation from the training images only.
+ * Works after the host copy is gone (the moments are kept per image). */
+int sc_dataset_channel_stats(const sc_dataset *ds, const int *ids, int n, float mean[3],
+                             float std[3]);
 /* Device memory the dataset holds (images, means, id ring). */
 size_t sc_dataset_device_bytes(const sc_dataset *ds);
 /* The cache file name for these inputs (for tools and tests); the key hashes every relpath

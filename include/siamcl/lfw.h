@@ -103,6 +103,9 @@ int sc_people_all(const sc_lfw *lfw, sc_people *out);
 /* The entries whose fold is in fold_mask (bit f = fold f), e.g. the nine training folds. */
 int sc_people_select(const sc_people *all, uint32_t fold_mask, sc_people *out);
 void sc_people_free(sc_people *p);
+/* Every image id of the persons in `people`, ascending (*ids malloc'ed): e.g. the training
+ * images for normalisation statistics. */
+int sc_people_images(const sc_lfw *lfw, const sc_people *people, int **ids, int *n);
 /* Number of persons present in both lists. */
 int sc_people_overlap(const sc_lfw *lfw, const sc_people *a, const sc_people *b);
 /* Number of pairs with an image of a person not in `allowed` (0: the pairs stay inside). */

@@ -1,5 +1,6 @@
 /* The dataset: prepared images (from the cache or decoded on all cores), uploaded once to the
  * device as uint8, plus the ring of id buffers that feeds the gather kernel. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,24 +42,58 @@ void sc_dataset_close(sc_dataset *ds)
     free(ds->ids_host);
     free(ds->host);
     free(ds->mean);
+    free(ds->moments);
     free(ds->slot);
     memset(ds, 0, sizeof *ds);
 }
 
-/* Mean luminance (Rec. 601 weights) of each prepared image, in [0, 1]. */
+/* Mean luminance (Rec. 601 weights) of each prepared image in [0, 1], and its per-channel
+ * moments for normalisation statistics over any subset later. */
 static void compute_means(sc_dataset *ds)
 {
     size_t plane = (size_t)ds->size * ds->size;
     for (int i = 0; i < ds->count; i++) {
         const uint8_t *p = ds->host + (size_t)i * ds->image_bytes;
-        uint64_t s[3] = {0, 0, 0};
+        uint64_t s[3] = {0, 0, 0}, q[3] = {0, 0, 0};
         for (int c = 0; c < 3; c++)
-            for (size_t k = 0; k < plane; k++)
-                s[c] += p[c * plane + k];
+            for (size_t k = 0; k < plane; k++) {
+                unsigned v = p[c * plane + k];
+                s[c] += v;
+                q[c] += v * v;
+            }
         double m = (0.299 * (double)s[0] + 0.587 * (double)s[1] + 0.114 * (double)s[2]) /
                    (255.0 * (double)plane);
         ds->mean[i] = (float)m;
+        for (int c = 0; c < 3; c++) {
+            ds->moments[6 * (size_t)i + c] = (double)s[c] / 255.0;
+            ds->moments[6 * (size_t)i + 3 + c] = (double)q[c] / (255.0 * 255.0);
+        }
     }
+}
+
+int sc_dataset_channel_stats(const sc_dataset *ds, const int *ids, int n, float mean[3],
+                             float std[3])
+{
+    int count = ids ? n : ds->count;
+    if (count <= 0)
+        return sc_fail("channel statistics of no images");
+    double s[3] = {0, 0, 0}, q[3] = {0, 0, 0};
+    for (int i = 0; i < count; i++) {
+        int slot = ids ? sc_dataset_slot(ds, ids[i]) : i;
+        if (slot < 0)
+            return sc_fail("channel statistics: image id %d is not in the dataset", ids[i]);
+        for (int c = 0; c < 3; c++) {
+            s[c] += ds->moments[6 * (size_t)slot + c];
+            q[c] += ds->moments[6 * (size_t)slot + 3 + c];
+        }
+    }
+    double pixels = (double)count * ds->size * ds->size;
+    for (int c = 0; c < 3; c++) {
+        double m = s[c] / pixels, var = q[c] / pixels - m * m;
+        mean[c] = (float)m;
+        std[c] = (float)sqrt(var > 0 ? var : 0);
+    }
+    return SC_OK;
 }
 
 static int load_or_prepare(sc_dataset *ds, const char *root, const char *const *relpaths, int n,
@@ -124,7 +159,8 @@ int sc_dataset_open(sc_dataset *ds, sc_ctx *ctx, const char *root, const char *c
     ds->image_bytes = (size_t)3 * prep->size * prep->size;
     ds->host = malloc((size_t)n * ds->image_bytes);
     ds->mean = malloc(sizeof *ds->mean * (size_t)n);
-    if (!ds->host || !ds->mean) {
+    ds->moments = malloc(sizeof *ds->moments * 6 * (size_t)n);
+    if (!ds->host || !ds->mean || !ds->moments) {
         size_t mib = ((size_t)n * ds->image_bytes) >> 20;
         sc_dataset_close(ds);
         return sc_fail("dataset: out of host memory for %d images of %dx%d (%zu MiB): lower the "

@@ -310,3 +310,24 @@ int sc_pairs_outside(const sc_lfw *lfw, const sc_pairs *pairs, const sc_people *
     free(in);
     return out;
 }
+
+int sc_people_images(const sc_lfw *lfw, const sc_people *people, int **ids, int *n)
+{
+    *n = 0;
+    unsigned char *in = calloc((size_t)lfw->n_people, 1);
+    *ids = malloc(sizeof **ids * (size_t)(lfw->n_images ? lfw->n_images : 1));
+    if (!in || !*ids) {
+        free(in);
+        free(*ids);
+        *ids = NULL;
+        return sc_fail("out of memory");
+    }
+    for (int i = 0; i < people->n; i++)
+        if (people->person[i] >= 0 && people->person[i] < lfw->n_people)
+            in[people->person[i]] = 1;
+    for (int p = 0; p < lfw->n_people; p++)
+        for (int k = 0; in[p] && k < lfw->people[p].count; k++)
+            (*ids)[(*n)++] = lfw->people[p].first + k;
+    free(in);
+    return SC_OK;
+}
