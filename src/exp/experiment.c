@@ -33,7 +33,6 @@ static int open_dataset(sc_run *r, int *ids, int n)
     sc_dataset_opts o;
     sc_dataset_opts_default(&o);
     o.cache_dir = d->cache[0] ? d->cache : NULL;
-    o.keep_host = d->normalize == SC_NORM_MEANSTD;
     double t0 = now();
     SC_TRY(sc_dataset_open_lfw(&r->ds, r->ctx, &r->lfw, ids, n, &prep, &o));
     sc_run_msg(r, "data: %d images %dx%d ready on the device in %.1f s (%.1f MiB)%s%s", r->ds.count,

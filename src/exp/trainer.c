@@ -23,37 +23,6 @@ static int alloc(sc_trainer *t, sc_tensor *x, int ndim, const int *shape)
     return sc_tensor_alloc(t->ctx, x, ndim, shape);
 }
 
-/* Per-channel mean and std of the training images (normalize = meanstd), from the host copy
- * of the dataset; only images the sampler can draw count, so test images never leak in. */
-static int channel_stats(sc_trainer *t, const int *ids, int n)
-{
-    const sc_dataset *ds = t->ds;
-    if (!ds->host)
-        return sc_fail("normalize = meanstd needs the dataset's host copy");
-    double s[3] = {0}, q[3] = {0};
-    size_t plane = (size_t)ds->size * ds->size, count = 0;
-    for (int i = 0; i < n; i++) {
-        int slot = sc_dataset_slot(ds, ids[i]);
-        if (slot < 0)
-            continue;
-        const uint8_t *img = ds->host + (size_t)slot * ds->image_bytes;
-        for (int c = 0; c < 3; c++)
-            for (size_t p = 0; p < plane; p++) {
-                double v = img[c * plane + p] / 255.0;
-                s[c] += v, q[c] += v * v;
-            }
-        count += plane;
-    }
-    if (count == 0)
-        return sc_fail("normalize = meanstd: no training images");
-    for (int c = 0; c < 3; c++) {
-        double m = s[c] / count, var = q[c] / count - m * m;
-        t->aug.mean[c] = (float)m;
-        t->aug.std[c] = (float)sqrt(var > 1e-12 ? var : 1e-12);
-    }
-    return SC_OK;
-}
-
 static int setup_augment(sc_trainer *t, const int *train_ids, int n_train)
 {
     const sc_data_cfg *d = &t->cfg->data;
@@ -66,8 +35,8 @@ static int setup_augment(sc_trainer *t, const int *train_ids, int n_train)
     if (d->normalize == SC_NORM_NONE)
         for (int c = 0; c < 3; c++)
             t->aug.std[c] = 1.0f / 255.0f; /* raw 0..255 values */
-    else if (d->normalize == SC_NORM_MEANSTD)
-        SC_TRY(channel_stats(t, train_ids, n_train));
+    else if (d->normalize == SC_NORM_MEANSTD) /* training images only: no test leak */
+        SC_TRY(sc_dataset_channel_stats(t->ds, train_ids, n_train, t->aug.mean, t->aug.std));
     SC_TRY(sc_augment_check(&t->aug, t->ds->size));
     t->aug_eval = t->aug;
     sc_augment_eval(&t->aug_eval);
