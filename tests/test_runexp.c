@@ -51,6 +51,26 @@ static void fake_lfw(const char *dir)
                  1 + k % 4, 8 + (k + 1) % 4, 1 + (k + 2) % 4);
     snprintf(path, sizeof path, "%s/pairsDevTrain.txt", dir);
     fx_text(path, tr);
+    /* View 1 training people, and View 2: 3 folds of 4 people, 2 + 2 pairs per fold */
+    char ptr[2048] = "8\n", v2[4096] = "3\t2\n", pe[2048] = "3\n";
+    for (int q = 0; q < 8; q++)
+        snprintf(ptr + strlen(ptr), sizeof ptr - strlen(ptr), "Person_%02d\t%d\n", q, IMAGES);
+    for (int f = 0; f < 3; f++) {
+        snprintf(pe + strlen(pe), sizeof pe - strlen(pe), "4\n");
+        for (int q = 0; q < 4; q++)
+            snprintf(pe + strlen(pe), sizeof pe - strlen(pe), "Person_%02d\t%d\n", 4 * f + q, IMAGES);
+        for (int k = 0; k < 2; k++)
+            snprintf(v2 + strlen(v2), sizeof v2 - strlen(v2), "Person_%02d\t%d\t%d\n", 4 * f + k, 1, 2 + k);
+        for (int k = 0; k < 2; k++)
+            snprintf(v2 + strlen(v2), sizeof v2 - strlen(v2), "Person_%02d\t%d\tPerson_%02d\t%d\n",
+                     4 * f + k, 3, 4 * f + 2 + k, 4);
+    }
+    snprintf(path, sizeof path, "%s/peopleDevTrain.txt", dir);
+    fx_text(path, ptr);
+    snprintf(path, sizeof path, "%s/pairs.txt", dir);
+    fx_text(path, v2);
+    snprintf(path, sizeof path, "%s/people.txt", dir);
+    fx_text(path, pe);
     snprintf(path, sizeof path, "%s/pairsDevTest.txt", dir);
     fx_text(path, te);
 }
@@ -213,6 +233,58 @@ Test(runexp, refuses_to_test_on_trained_people, .timeout = 120)
     o.out_dir = out;
     cr_assert_eq(sc_experiment_run(&cfg, &o), SC_ERR);
     cr_assert(strstr(sc_last_error(), "refusing"), "%s", sc_last_error());
+    fx_rmtree(root);
+}
+
+Test(runexp, triplet_pk_run, .timeout = 240)
+{
+    char *root = fx_tmpdir();
+    fake_lfw(root);
+    sc_config cfg;
+    load_config(&cfg, root);
+    const char *sets[] = {"data.sampler=pk", "data.p=4", "data.k=2", "data.batches_per_epoch=3",
+                          "train.loss=triplet", "train.mining=batch_hard", "train.margin=0.2",
+                          "train.optimizer=adam", "train.lr=0.01", "model.layer.5=l2norm",
+                          "data.flip=on", "data.jitter=2", "data.test_flip=on",
+                          "data.normalize=meanstd"};
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        cr_assert_eq(sc_config_set(&cfg, sets[i]), SC_OK, "%s: %s", sets[i], sc_last_error());
+    cr_assert_eq(sc_config_check(&cfg), SC_OK, "%s", sc_last_error());
+    char out[4200];
+    snprintf(out, sizeof out, "%s/triplet", root);
+    run(&cfg, out, NULL, NULL, 0, 0);
+    char *jl = slurp(out, "metrics.jsonl");
+    double l1 = strtod(strstr(jl, "\"loss\": ") + 8, NULL);
+    cr_assert(isfinite(l1) && l1 >= 0, "%s", jl);
+    free(jl);
+    fx_rmtree(root);
+}
+
+Test(runexp, view2_protocol_trains_one_model_per_fold, .timeout = 300)
+{
+    char *root = fx_tmpdir();
+    fake_lfw(root);
+    sc_config cfg;
+    load_config(&cfg, root);
+    cr_assert_eq(sc_config_set(&cfg, "eval.view2=on"), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_config_set(&cfg, "train.epochs=1"), SC_OK);
+    cr_assert_eq(sc_config_check(&cfg), SC_OK, "%s", sc_last_error());
+    char out[4200];
+    snprintf(out, sizeof out, "%s/v2", root);
+    run(&cfg, out, NULL, NULL, 0, 0);
+    char *m = slurp(out, "metrics.json");
+    cr_assert(strstr(m, "\"folds\": 3"), "%s", m);
+    cr_assert(strstr(m, "\"accuracy_se\""), "%s", m);
+    cr_assert(strstr(m, "\"fold_accuracy\""), "%s", m);
+    char *sc = slurp(out, "scores.csv");
+    cr_assert(strncmp(sc, "pair,fold,label,distance\n", 25) == 0, "%s", sc);
+    for (int f = 1; f <= 3; f++) {
+        char name[32];
+        snprintf(name, sizeof name, "fold%02d.ckpt", f);
+        char *ck = slurp(out, name);
+        free(ck);
+    }
+    free(m), free(sc);
     fx_rmtree(root);
 }
 

@@ -263,6 +263,12 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
                        ckpt_name);
             return SC_OK;
         }
+        if (r->ctx->profile) { /* training kernels only: reported before any evaluation */
+            char prof[8192];
+            sc_profile_report(r->ctx, prof, sizeof prof);
+            sc_run_msg(r, "kernel time this epoch (%d steps):\n%s", t->steps_per_epoch, prof);
+            sc_profile_reset(r->ctx);
+        }
         total_s += secs, epochs_run++;
         double ips = t->steps_per_epoch * (double)t->batch_images / (secs > 0 ? secs : 1e-9);
         if (r->n_loss < 4096)
@@ -617,7 +623,9 @@ int sc_experiment_run(const sc_config *cfg, sc_run_opts *opts)
     if (!opts->resume && sc_config_write(cfg, path) != SC_OK)
         goto out;
     const char *dev = opts->device && *opts->device ? opts->device : cfg->experiment.device;
-    if (sc_ctx_create(&r->ctx, dev, 0) != SC_OK)
+    /* SIAMCL_PROFILE=1: kernel time per family, logged after every epoch (issue 7's profile). */
+    const char *prof = getenv("SIAMCL_PROFILE");
+    if (sc_ctx_create(&r->ctx, dev, prof && *prof && *prof != '0' ? SC_CTX_PROFILE : 0) != SC_OK)
         goto out;
     sc_run_msg(r, "run %s: folder %s, seed %llu, git %s", cfg->experiment.name, r->dir,
                (unsigned long long)cfg->experiment.seed, sc_git_revision());
