@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "siamcl/nn.h"
+#include "siamcl/util.h"
 
 #define SC_CKPT_VERSION 1
 #define SC_CKPT_MAX_BLOBS 8
@@ -49,9 +50,5 @@ int sc_ckpt_from_net(sc_ckpt *ck, const sc_net *net);
 int sc_ckpt_to_net(const sc_ckpt *ck, sc_net *net);
 /* Builds a network from the checkpoint's layer list and loads it. */
 int sc_net_from_ckpt(sc_ctx *ctx, const sc_ckpt *ck, int max_batch, sc_net **out);
-
-/* FNV-1a 64 of a byte range (also used to fingerprint models). */
-unsigned long long sc_fnv1a64(const void *data, size_t n, unsigned long long h);
-#define SC_FNV_INIT 0xcbf29ce484222325ull
 
 #endif

@@ -4,16 +4,6 @@
 
 #include "internal.h"
 
-uint64_t sc_fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static inline uint64_t rotl(uint64_t x, int r) { return x << r | x >> (64 - r); }
 
 uint64_t sc_checksum64(const void *data, size_t n)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "siamcl/image.h"
+#include "siamcl/util.h"
 
 /* Checks w x h against the limits, then allocates out->px (3 bytes per pixel). `what` names
  * the format in messages. */
@@ -16,8 +17,10 @@ int sc_decode_png(const uint8_t *buf, size_t n, const char *name, sc_image *out)
 int sc_decode_pgm(const uint8_t *buf, size_t n, const char *name, sc_image *out);
 
 /* FNV-1a, 64 bit: cache keys (small inputs, order-sensitive). */
-#define SC_FNV_INIT 0xcbf29ce484222325ull
-uint64_t sc_fnv1a(uint64_t h, const void *data, size_t n);
+static inline uint64_t sc_fnv1a(uint64_t h, const void *data, size_t n)
+{
+    return sc_fnv1a64(data, n, h);
+}
 static inline uint64_t sc_fnv1a_u64(uint64_t h, uint64_t v) { return sc_fnv1a(h, &v, sizeof v); }
 static inline uint64_t sc_fnv1a_str(uint64_t h, const char *s)
 {

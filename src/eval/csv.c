@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "eval/atomic_file.h"
+#include "siamcl/util.h"
 #include "eval/sort.h"
 
 int sc_roc_write_csv(const sc_roc *roc, const char *path)

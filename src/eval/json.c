@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "eval/atomic_file.h"
+#include "siamcl/util.h"
 
 static void put(sc_json *j, const char *s, size_t n)
 {

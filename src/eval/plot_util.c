@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "eval/atomic_file.h"
+#include "siamcl/util.h"
 #include "siamcl/error.h"
 
 #define TICK_FONT 13.0

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/atomic_file.h"
+#include "siamcl/util.h"
 #include "exp/config_internal.h"
 
 #define RAW_LINE 4096

@@ -9,23 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "siamcl/checkpoint.h"
 
 static const char MAGIC[8] = {'S', 'I', 'A', 'M', 'C', 'L', 'C', 'K'};
 #define LAYER_BYTES 40
 #define MAX_FILE ((size_t)1 << 34)
-
-unsigned long long sc_fnv1a64(const void *data, size_t n, unsigned long long h)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 /* ---- a growable byte buffer for writing ---- */
 typedef struct {
@@ -66,30 +55,14 @@ static int little_endian(void)
 static int write_file_atomic(const char *path, const void *data, size_t n)
 {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
-        return sc_fail("checkpoint path too long: %s", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return sc_fail("cannot create %s: %s", tmp, strerror(errno));
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return sc_fail("cannot open %s: %s", tmp, strerror(errno));
+    FILE *f;
+    SC_TRY(sc_atomic_open(path, tmp, sizeof tmp, &f));
+    if (fwrite(data, 1, n, f) != n) {
+        fclose(f);
+        remove(tmp);
+        return sc_fail("writing %s failed: %s", path, strerror(errno));
     }
-    int ok = fwrite(data, 1, n, f) == n && fflush(f) == 0 && fsync(fd) == 0;
-    int err = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        unlink(tmp);
-        return sc_fail("writing %s failed: %s", path, strerror(err));
-    }
-    if (rename(tmp, path) != 0) {
-        err = errno;
-        unlink(tmp);
-        return sc_fail("renaming %s to %s failed: %s", tmp, path, strerror(err));
-    }
-    return SC_OK;
+    return sc_atomic_commit(f, tmp, path);
 }
 
 int sc_ckpt_write(const char *path, const sc_ckpt *ck)

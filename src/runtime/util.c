@@ -1,4 +1,4 @@
-#include "eval/atomic_file.h"
+#include "siamcl/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,4 +52,14 @@ int sc_atomic_commit(FILE *f, const char *tmp, const char *path)
         return sc_fail("%s: write failed: %s", path, strerror(e));
     }
     return sc_atomic_rename(tmp, path);
+}
+
+unsigned long long sc_fnv1a64(const void *data, size_t n, unsigned long long h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
 }

@@ -1,9 +1,10 @@
-/* Files that appear whole or not at all: write to "<path>.tmp.<pid>", then rename over the
- * target, so a crash or Ctrl-C never leaves a half-written metrics file or PNG behind and
- * a reader (a plotting script, a watching researcher) never sees one. Private to the library
- * (src/eval and src/exp). */
-#ifndef SIAMCL_EVAL_ATOMIC_FILE_H
-#define SIAMCL_EVAL_ATOMIC_FILE_H
+/* Host utilities every room may use.
+ *
+ * Files that appear whole or not at all: write to "<path>.tmp.<pid>", then rename over the
+ * target, so a crash or Ctrl-C never leaves a half-written checkpoint, metrics file or PNG
+ * behind and a reader never sees one. */
+#ifndef SIAMCL_UTIL_H
+#define SIAMCL_UTIL_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -21,5 +22,10 @@ int sc_atomic_commit(FILE *f, const char *tmp, const char *path);
 /* Renames an already closed temporary file into place (for writers that produce the file
  * themselves, like cairo's PNG writer); removes tmp on failure. */
 int sc_atomic_rename(const char *tmp, const char *path);
+
+/* FNV-1a 64 of a byte range, continuing from h (start with SC_FNV_INIT): checkpoint
+ * checksums, model fingerprints, cache keys. Not cryptographic. */
+#define SC_FNV_INIT 0xcbf29ce484222325ull
+unsigned long long sc_fnv1a64(const void *data, size_t n, unsigned long long h);
 
 #endif
