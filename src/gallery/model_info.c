@@ -32,14 +32,16 @@ static int parse_int(const char *key, const char *s, int lo, int hi, int *out)
     return SC_OK;
 }
 
-static int parse_double(const char *key, const char *s, double *out)
+/* A threshold: a number, or nan when calibration had no data (then: absent). */
+static int parse_threshold(const char *key, const char *s, double *out)
 {
     char *end;
     double v = strtod(s, &end);
     while (*end == ' ')
         end++;
-    if (end == s || *end || !isfinite(v))
-        return sc_fail("checkpoint metadata %s = '%s': expected a finite number", key, s);
+    if (end == s || *end || isinf(v) || v < 0)
+        return sc_fail("checkpoint metadata %s = '%s': expected a distance (a number >= 0)", key,
+                       s);
     *out = v;
     return SC_OK;
 }
@@ -166,11 +168,11 @@ int sc_model_info_from_ckpt(const sc_ckpt *ck, sc_model_info *info)
         SC_TRY(parse_flag("test_flip", v, &info->test_flip));
     info->threshold_eer = info->threshold_far_1e2 = info->threshold_far_1e3 = NAN;
     if (meta(ck, "threshold_eer", v, sizeof v))
-        SC_TRY(parse_double("threshold_eer", v, &info->threshold_eer));
+        SC_TRY(parse_threshold("threshold_eer", v, &info->threshold_eer));
     if (meta(ck, "threshold_far_0.01", v, sizeof v))
-        SC_TRY(parse_double("threshold_far_0.01", v, &info->threshold_far_1e2));
+        SC_TRY(parse_threshold("threshold_far_0.01", v, &info->threshold_far_1e2));
     if (meta(ck, "threshold_far_0.001", v, sizeof v))
-        SC_TRY(parse_double("threshold_far_0.001", v, &info->threshold_far_1e3));
+        SC_TRY(parse_threshold("threshold_far_0.001", v, &info->threshold_far_1e3));
     if (meta(ck, "embedding_dim", v, sizeof v))
         SC_TRY(parse_int("embedding_dim", v, 1, 1 << 20, &info->dim));
     if (!sc_ckpt_blob_find(ck, "params"))
