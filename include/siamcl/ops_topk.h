@@ -32,7 +32,8 @@ typedef struct sc_topk_lists {
  * visits columns c = w, w + stride, ... and writes its k best to list slot0 + w of row r with
  * index base + c. Values are x[r][c], or, when rn [rows] and cn [cols] are both given, the
  * squared distances max(rn[r] + cn[c] + x[r][c], 0) (x = -2 q.g from the GEMM). NaN values
- * are skipped. stride in 1 .. cols; slot0 + stride <= out->slots. */
+ * are skipped. stride >= 1 (work-items beyond cols write empty lists);
+ * slot0 + stride <= out->slots. */
 int sc_topk_scan(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *rn, const sc_tensor *cn,
                  int stride, int base, const sc_topk_lists *out, int slot0);
 
