@@ -54,6 +54,12 @@ size_t sc_topk_workspace(const sc_ctx *ctx, int rows, int cols, int k);
 int sc_topk_rows(sc_ctx *ctx, const sc_tensor *x, int k, const sc_tensor *vals, cl_mem idx,
                  size_t idx_off, const sc_tensor *ws);
 
+/* Column layout of the scan's work-items: by default contiguous runs on CPU devices and
+ * interleaved columns on GPUs. Tests force each to check both on one device (not thread-safe;
+ * not for production use). */
+enum { SC_TOPK_LAYOUT_AUTO = 0, SC_TOPK_LAYOUT_INTERLEAVED = 1, SC_TOPK_LAYOUT_CONTIGUOUS = 2 };
+void sc_topk_force_layout(int layout);
+
 /* Plain-C twin (tests, host tools): the same order and tie rule, NaN skipped. */
 void sc_topk_host(const float *x, int rows, int cols, int k, float *vals, int *idx);
 

@@ -15,10 +15,24 @@ static int kcap_for(int k)
     return c;
 }
 
+/* CPU devices run a work-item as a loop: contiguous columns per work-item suit them; GPUs
+ * want neighbouring work-items on neighbouring columns. Tests force either. */
+static int layout_forced; /* SC_TOPK_LAYOUT_* */
+
+void sc_topk_force_layout(int layout) { layout_forced = layout; }
+
+static int contiguous(const sc_ctx *ctx)
+{
+    if (layout_forced)
+        return layout_forced == SC_TOPK_LAYOUT_CONTIGUOUS;
+    return !(ctx->dev.type & CL_DEVICE_TYPE_GPU);
+}
+
 static cl_kernel topk_kernel(sc_ctx *ctx, int k, const char *name)
 {
-    char defines[64];
-    snprintf(defines, sizeof defines, "#define TOPK_KCAP %d\n", kcap_for(k));
+    char defines[96];
+    snprintf(defines, sizeof defines, "#define TOPK_KCAP %d\n%s", kcap_for(k),
+             contiguous(ctx) ? "#define TOPK_CONTIGUOUS 1\n" : "");
     return sc_kernel(ctx, "topk", defines, name);
 }
 
@@ -51,18 +65,16 @@ static int check_lists(const sc_topk_lists *l, const char *what)
     return fits_int(l->idx_off, n, what);
 }
 
-/* (x, y) = (work-item within a row, row): x-neighbours read x-neighbouring columns. */
+/* 1-D over rows x per_row work-items, neighbours within a row adjacent; one fixed
+ * work-group size per device so that PoCL compiles each kernel once, not per shape. */
 static int launch_rows(sc_ctx *ctx, cl_kernel k, int per_row, int rows, const char *label)
 {
-    size_t wg = sc_kernel_wg(ctx, k, 64), lx = 1;
-    while (lx * 2 <= wg && lx < (size_t)per_row)
-        lx *= 2;
-    size_t ly = wg / lx;
-    while (ly > 1 && ly / 2 >= (size_t)rows)
-        ly /= 2;
-    size_t local[2] = {lx, ly};
-    size_t global[2] = {sc_round_up((size_t)per_row, lx), sc_round_up((size_t)rows, ly)};
-    return sc_launch(ctx, k, 2, global, local, label);
+    size_t n = (size_t)per_row * rows;
+    if (n > (size_t)INT_MAX)
+        return sc_fail("top-k: %d rows x %d work-items exceed the int range", rows, per_row);
+    size_t wg = sc_kernel_wg(ctx, k, (ctx->dev.type & CL_DEVICE_TYPE_GPU) ? 64 : 8);
+    size_t global = sc_round_up(n, wg);
+    return sc_launch(ctx, k, 1, &global, &wg, label);
 }
 
 int sc_topk_stride(const sc_ctx *ctx, int rows, int cols, int k)
