@@ -1,5 +1,7 @@
-/* Matrix multiply on the device: the one place the library calls a BLAS, so the backend
- * (CLBlast today, a tuned kernel of our own later) can be swapped in one file. */
+/* Matrix multiply on the device: the one place the library runs an SGEMM. Two backends:
+ * the project's own register-blocked kernels (cl/gemm.cl, tile sizes per device) and
+ * CLBlast. CLBlast has no tuning for CPU runtimes such as PoCL, where its defaults run at a
+ * few percent of the FMA peak; it is the better choice on GPUs it was tuned for. */
 #ifndef SIAMCL_OPS_GEMM_H
 #define SIAMCL_OPS_GEMM_H
 
@@ -9,12 +11,52 @@
  * op(A) is m x k, op(B) is k x n, C is m x n. Offsets and leading dimensions are in floats
  * (lda is the row length of A as stored, i.e. k when not transposed, m when transposed).
  * `label` names the call in profiles ("conv.gemm", "linear.gemm"; NULL means "gemm").
- * m == 0 or n == 0 is a no-op; k must be positive. Leading dimensions are checked against
- * the matrix shapes here so a mistake is reported in our words, not CLBlast's.
- * Enqueues on ctx->queue and never waits. */
+ * m == 0 or n == 0 is a no-op; k must be positive. Leading dimensions, offsets and buffer
+ * sizes are checked here so a mistake is reported in our words. beta == 0 never reads C.
+ * Runs on the backend sc_gemm_backend_for(ctx) names. Enqueues on ctx->queue, never waits. */
 int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float alpha, cl_mem a,
             size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
             size_t c_off, int ldc, const char *label);
+
+typedef enum sc_gemm_backend {
+    SC_GEMM_AUTO = 0, /* the device's choice (see sc_gemm_backend_for) */
+    SC_GEMM_OWN,      /* cl/gemm.cl */
+    SC_GEMM_CLBLAST   /* CLBlastSgemm (with any parameters CLBlastOverrideParameters set) */
+} sc_gemm_backend;
+
+/* sc_gemm on a given backend (tests and benchmarks compare them). */
+int sc_gemm_on(sc_ctx *ctx, sc_gemm_backend backend, int trans_a, int trans_b, int m, int n,
+               int k, float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
+               int ldb, float beta, cl_mem c, size_t c_off, int ldc, const char *label);
+
+/* The backend sc_gemm uses on this context's device, decided once per device and process:
+ * $SIAMCL_GEMM ("own" or "clblast") first, then a choice saved by the tuner
+ * (key "gemm.backend", siamcl/tuning.h), then the device type: the own kernels on CPUs,
+ * CLBlast on GPUs and accelerators (it ships tuned parameters for most of them). */
+sc_gemm_backend sc_gemm_backend_for(sc_ctx *ctx);
+const char *sc_gemm_backend_name(sc_gemm_backend backend);
+/* Makes `backend` (not AUTO) the device's choice for this process; with save, also for
+ * later runs (tuning store). $SIAMCL_GEMM still wins when set. */
+int sc_gemm_backend_set(sc_ctx *ctx, sc_gemm_backend backend, int save);
+
+/* Tile sizes of the own kernel (cl/gemm.cl), per device. */
+typedef struct sc_gemm_params {
+    int vw;  /* columns per work-item, one floatVW register (4, 8, 16) */
+    int rm;  /* rows per register block (1..8): rm accumulators of floatVW */
+    int nrb; /* register blocks per work-item (1..32): it owns nrb * rm rows of C */
+    int kb;  /* K block (8..512): the private copy of op(B) holds kb x vw floats */
+    int wg;  /* work-items per work-group to aim for (1..1024, a power of two) */
+} sc_gemm_params;
+
+/* The parameters in use on ctx's device: defaults for its type, or those saved by the
+ * tuner (key "gemm.params"). */
+int sc_gemm_params_get(sc_ctx *ctx, sc_gemm_params *out);
+/* Validates and uses p on ctx's device from now on; with save, also for later runs. */
+int sc_gemm_params_set(sc_ctx *ctx, const sc_gemm_params *p, int save);
+/* Parameters as text ("vw=16 rm=6 nrb=16 kb=128 wg=16") and back;
+ * parse fails naming the bad field and leaves *out untouched. */
+void sc_gemm_params_format(const sc_gemm_params *p, char *buf, size_t size);
+int sc_gemm_params_parse(const char *text, sc_gemm_params *out);
 
 /* CLBlast status codes by name ("CLBlastInsufficientMemoryA"), "unknown" otherwise. */
 const char *sc_clblast_status_name(int status);

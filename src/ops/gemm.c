@@ -1,102 +1,230 @@
-/* sc_gemm: row-major SGEMM through CLBlast. Kept in one function so the backend can be
- * replaced (issue 7: CLBlast's untuned defaults are slow on PoCL) without touching callers. */
-#include "siamcl/ops_gemm.h"
+/* sc_gemm: one front end for every SGEMM in the library. It checks the call (so mistakes
+ * are reported in our words whatever the backend), then hands it to the backend chosen
+ * for the device: our kernels (gemm_own.c) or CLBlast (gemm_clblast.c). The choice and the
+ * own kernels' tile sizes are per device, resolved once per process: $SIAMCL_GEMM, then the
+ * tuning store (what bench_gemm --tune measured), then defaults by device type. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include <clblast_c.h>
-
+#include "gemm_internal.h"
 #include "siamcl/error.h"
+#include "siamcl/tuning.h"
 
-const char *sc_clblast_status_name(int status)
+/* ---- per-device choices --------------------------------------------------------------- */
+
+typedef struct dev_state {
+    cl_device_id dev;
+    sc_gemm_backend backend;
+    int env_backend; /* $SIAMCL_GEMM decided it: sc_gemm_backend_set does not override */
+    sc_gemm_params params;
+} dev_state;
+
+#define MAX_DEVICES 16
+static dev_state states[MAX_DEVICES];
+static int nstates;
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static sc_gemm_params default_params(const sc_ctx *ctx)
 {
-    switch (status) {
-#define C(x) \
-    case x:  \
-        return #x;
-        C(CLBlastSuccess)
-        C(CLBlastOpenCLCompilerNotAvailable)
-        C(CLBlastTempBufferAllocFailure)
-        C(CLBlastOpenCLOutOfResources)
-        C(CLBlastOpenCLOutOfHostMemory)
-        C(CLBlastOpenCLBuildProgramFailure)
-        C(CLBlastInvalidValue)
-        C(CLBlastInvalidCommandQueue)
-        C(CLBlastInvalidMemObject)
-        C(CLBlastInvalidBinary)
-        C(CLBlastInvalidBuildOptions)
-        C(CLBlastInvalidProgram)
-        C(CLBlastInvalidProgramExecutable)
-        C(CLBlastInvalidKernelName)
-        C(CLBlastInvalidKernelDefinition)
-        C(CLBlastInvalidKernel)
-        C(CLBlastInvalidArgIndex)
-        C(CLBlastInvalidArgValue)
-        C(CLBlastInvalidArgSize)
-        C(CLBlastInvalidKernelArgs)
-        C(CLBlastInvalidLocalNumDimensions)
-        C(CLBlastInvalidLocalThreadsTotal)
-        C(CLBlastInvalidLocalThreadsDim)
-        C(CLBlastInvalidGlobalOffset)
-        C(CLBlastInvalidEventWaitList)
-        C(CLBlastInvalidEvent)
-        C(CLBlastInvalidOperation)
-        C(CLBlastInvalidBufferSize)
-        C(CLBlastInvalidGlobalWorkSize)
-        C(CLBlastNotImplemented)
-        C(CLBlastInvalidMatrixA)
-        C(CLBlastInvalidMatrixB)
-        C(CLBlastInvalidMatrixC)
-        C(CLBlastInvalidVectorX)
-        C(CLBlastInvalidVectorY)
-        C(CLBlastInvalidDimension)
-        C(CLBlastInvalidLeadDimA)
-        C(CLBlastInvalidLeadDimB)
-        C(CLBlastInvalidLeadDimC)
-        C(CLBlastInvalidIncrementX)
-        C(CLBlastInvalidIncrementY)
-        C(CLBlastInsufficientMemoryA)
-        C(CLBlastInsufficientMemoryB)
-        C(CLBlastInsufficientMemoryC)
-        C(CLBlastInsufficientMemoryX)
-        C(CLBlastInsufficientMemoryY)
-        C(CLBlastInsufficientMemoryTemp)
-        C(CLBlastInvalidBatchCount)
-        C(CLBlastInvalidOverrideKernel)
-        C(CLBlastMissingOverrideParameter)
-        C(CLBlastInvalidLocalMemUsage)
-        C(CLBlastNoHalfPrecision)
-        C(CLBlastNoDoublePrecision)
-        C(CLBlastInvalidVectorScalar)
-        C(CLBlastInsufficientMemoryScalar)
-        C(CLBlastDatabaseError)
-        C(CLBlastUnknownError)
-        C(CLBlastUnexpectedError)
-#undef C
+    if (ctx->dev.type & CL_DEVICE_TYPE_CPU) {
+        /* AVX2-class CPUs have 16 vector registers: 6 rows x float16 = 12 accumulators + 2
+         * for the row of B + 1 broadcast. 96 rows per item: B is read once for every
+         * forward conv GEMM of the baseline; the private copy of B (8 KiB) and the waiting
+         * accumulators (6 KiB) stay in L1. */
+        sc_gemm_params p = {16, 6, 16, 128, 16};
+        return p;
+    }
+    sc_gemm_params p = {4, 4, 4, 32, 64};
+    return p;
+}
+
+static int parse_backend(const char *s, sc_gemm_backend *out)
+{
+    if (strcmp(s, "own") == 0)
+        *out = SC_GEMM_OWN;
+    else if (strcmp(s, "clblast") == 0)
+        *out = SC_GEMM_CLBLAST;
+    else if (strcmp(s, "auto") == 0 || !*s)
+        *out = SC_GEMM_AUTO;
+    else
+        return SC_ERR;
+    return SC_OK;
+}
+
+/* Fills a fresh state for ctx's device. Unusable saved values are ignored (the defaults
+ * stay), so a stale tuning file can never stop the library from working. */
+static void init_state(sc_ctx *ctx, dev_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->dev = ctx->dev.device;
+    s->params = default_params(ctx);
+    char text[256];
+    sc_gemm_params p;
+    if (sc_tuning_get(ctx, "gemm.params", text, sizeof text) &&
+        sc_gemm_params_parse(text, &p) == SC_OK)
+        s->params = p;
+
+    sc_gemm_backend b = SC_GEMM_AUTO;
+    const char *env = getenv("SIAMCL_GEMM");
+    if (env && parse_backend(env, &b) == SC_OK && b != SC_GEMM_AUTO)
+        s->env_backend = 1;
+    if (b == SC_GEMM_AUTO && sc_tuning_get(ctx, "gemm.backend", text, sizeof text) &&
+        parse_backend(text, &b) != SC_OK)
+        b = SC_GEMM_AUTO;
+    if (b == SC_GEMM_AUTO)
+        b = (ctx->dev.type & CL_DEVICE_TYPE_CPU) ? SC_GEMM_OWN : SC_GEMM_CLBLAST;
+    s->backend = b;
+}
+
+/* The state of ctx's device, created on first use. Never NULL: with the table full (more
+ * than MAX_DEVICES devices in one process) the last slot is re-initialised. */
+static dev_state *lock_state(sc_ctx *ctx)
+{
+    pthread_mutex_lock(&states_lock);
+    for (int i = 0; i < nstates; i++)
+        if (states[i].dev == ctx->dev.device)
+            return &states[i];
+    dev_state *s = &states[nstates < MAX_DEVICES ? nstates++ : MAX_DEVICES - 1];
+    init_state(ctx, s);
+    return s;
+}
+
+static void unlock_state(void)
+{
+    pthread_mutex_unlock(&states_lock);
+}
+
+sc_gemm_backend sc_gemm_backend_for(sc_ctx *ctx)
+{
+    sc_gemm_backend b = lock_state(ctx)->backend;
+    unlock_state();
+    return b;
+}
+
+const char *sc_gemm_backend_name(sc_gemm_backend backend)
+{
+    switch (backend) {
+    case SC_GEMM_OWN:
+        return "own";
+    case SC_GEMM_CLBLAST:
+        return "clblast";
     default:
-        return "unknown";
+        return "auto";
     }
 }
 
-/* Hints for the codes a caller can do something about. */
-static const char *status_hint(int status)
+int sc_gemm_backend_set(sc_ctx *ctx, sc_gemm_backend backend, int save)
 {
-    switch (status) {
-    case CLBlastInsufficientMemoryA:
-    case CLBlastInsufficientMemoryB:
-    case CLBlastInsufficientMemoryC:
-        return " (a buffer is smaller than offset + the matrix it should hold)";
-    case CLBlastTempBufferAllocFailure:
-    case CLBlastOpenCLOutOfResources:
-        return " (device out of memory)";
-    case CLBlastOpenCLBuildProgramFailure:
-        return " (CLBlast could not compile its kernel for this device)";
-    default:
-        return "";
-    }
+    if (backend != SC_GEMM_OWN && backend != SC_GEMM_CLBLAST)
+        return sc_fail("sc_gemm_backend_set: backend must be own or clblast, not %s",
+                       sc_gemm_backend_name(backend));
+    dev_state *s = lock_state(ctx);
+    if (!s->env_backend)
+        s->backend = backend;
+    unlock_state();
+    return save ? sc_tuning_set(ctx, "gemm.backend", sc_gemm_backend_name(backend)) : SC_OK;
 }
 
-int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float alpha, cl_mem a,
-            size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
-            size_t c_off, int ldc, const char *label)
+int sc_gemm_params_get(sc_ctx *ctx, sc_gemm_params *out)
+{
+    *out = lock_state(ctx)->params;
+    unlock_state();
+    return SC_OK;
+}
+
+static int pow2_in(int v, int lo, int hi)
+{
+    return v >= lo && v <= hi && (v & (v - 1)) == 0;
+}
+
+static int check_params(const sc_gemm_params *p)
+{
+    if ((p->vw != 4 && p->vw != 8 && p->vw != 16) || p->rm < 1 || p->rm > 8 || p->nrb < 1 ||
+        p->nrb > 32 || p->kb < 8 || p->kb > 512 || !pow2_in(p->wg, 1, 1024)) {
+        char text[160];
+        sc_gemm_params_format(p, text, sizeof text);
+        return sc_fail("bad GEMM parameters '%s' (vw in 4/8/16, rm 1..8, nrb 1..32, kb "
+                       "8..512, wg a power of two <= 1024)",
+                       text);
+    }
+    return SC_OK;
+}
+
+int sc_gemm_params_set(sc_ctx *ctx, const sc_gemm_params *p, int save)
+{
+    SC_TRY(check_params(p));
+    lock_state(ctx)->params = *p;
+    unlock_state();
+    if (!save)
+        return SC_OK;
+    char text[160];
+    sc_gemm_params_format(p, text, sizeof text);
+    return sc_tuning_set(ctx, "gemm.params", text);
+}
+
+void sc_gemm_params_format(const sc_gemm_params *p, char *buf, size_t size)
+{
+    snprintf(buf, size, "vw=%d rm=%d nrb=%d kb=%d wg=%d", p->vw, p->rm, p->nrb, p->kb, p->wg);
+}
+
+int sc_gemm_params_parse(const char *text, sc_gemm_params *out)
+{
+    enum { NF = 5 };
+    static const char *names[NF] = {"vw", "rm", "nrb", "kb", "wg"};
+    int vals[NF], seen[NF] = {0};
+    const char *s = text;
+    while (*s) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        char name[16];
+        int n = 0, consumed = 0;
+        if (sscanf(s, "%15[a-z_]=%d%n", name, &n, &consumed) != 2)
+            return sc_fail("GEMM parameters '%s': expected name=integer at '%s'", text, s);
+        int f = -1;
+        for (int i = 0; i < NF; i++)
+            if (strcmp(name, names[i]) == 0)
+                f = i;
+        if (f < 0)
+            return sc_fail("GEMM parameters '%s': unknown field '%s'", text, name);
+        vals[f] = n;
+        seen[f] = 1;
+        s += consumed;
+    }
+    for (int i = 0; i < NF; i++)
+        if (!seen[i])
+            return sc_fail("GEMM parameters '%s': field '%s' missing", text, names[i]);
+    sc_gemm_params p = {vals[0], vals[1], vals[2], vals[3], vals[4]};
+    SC_TRY(check_params(&p));
+    *out = p;
+    return SC_OK;
+}
+
+/* ---- the call -------------------------------------------------------------------------- */
+
+/* The matrix rows x cols with leading dimension ld at off must lie inside buf. */
+static int check_extent(const char *label, const char *which, cl_mem buf, size_t off, int rows,
+                        int cols, int ld)
+{
+    if (!buf)
+        return sc_fail("%s: GEMM matrix %s has no buffer", label, which);
+    size_t bytes = 0;
+    SC_CL(clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof bytes, &bytes, NULL));
+    size_t need = off + (size_t)(rows - 1) * (size_t)ld + (size_t)cols;
+    if (need > bytes / sizeof(float))
+        return sc_fail("%s: GEMM matrix %s (%d x %d, leading dimension %d, offset %zu) needs "
+                       "%zu floats, its buffer holds %zu",
+                       label, which, rows, cols, ld, off, need, bytes / sizeof(float));
+    return SC_OK;
+}
+
+int sc_gemm_on(sc_ctx *ctx, sc_gemm_backend backend, int trans_a, int trans_b, int m, int n,
+               int k, float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
+               int ldb, float beta, cl_mem c, size_t c_off, int ldc, const char *label)
 {
     if (!label)
         label = "gemm";
@@ -105,24 +233,26 @@ int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float al
     if (m == 0 || n == 0)
         return SC_OK;
     /* Row-major: the stored row length of A is k (or m when transposed), and so on. */
-    int a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
+    int a_rows = trans_a ? k : m, a_cols = trans_a ? m : k;
+    int b_rows = trans_b ? n : k, b_cols = trans_b ? k : n;
     if (lda < a_cols || ldb < b_cols || ldc < n)
         return sc_fail("%s: GEMM leading dimensions too small: lda=%d (need >= %d), "
                        "ldb=%d (need >= %d), ldc=%d (need >= %d)",
                        label, lda, a_cols, ldb, b_cols, ldc, n);
-    /* Only ask for an event when someone will record it: events cost on every call. */
-    cl_event ev = NULL;
-    CLBlastStatusCode st = CLBlastSgemm(
-        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
-        alpha, a, a_off, (size_t)lda, b, b_off, (size_t)ldb, beta, c, c_off, (size_t)ldc,
-        &ctx->queue, ctx->profile ? &ev : NULL);
-    if (st != CLBlastSuccess)
-        return sc_fail("%s: CLBlastSgemm(m=%d n=%d k=%d, trans_a=%d trans_b=%d) failed: %s "
-                       "(%d)%s",
-                       label, m, n, k, trans_a, trans_b, sc_clblast_status_name(st), (int)st,
-                       status_hint(st));
-    if (ev)
-        sc_profile_event(ctx, ev, label);
-    return SC_OK;
+    SC_TRY(check_extent(label, "A", a, a_off, a_rows, a_cols, lda));
+    SC_TRY(check_extent(label, "B", b, b_off, b_rows, b_cols, ldb));
+    SC_TRY(check_extent(label, "C", c, c_off, m, n, ldc));
+    sc_gemm_call g = {trans_a != 0, trans_b != 0, m, n, k, alpha, beta, a, b, c,
+                      a_off, b_off, c_off, lda, ldb, ldc, label};
+    if (backend == SC_GEMM_AUTO)
+        backend = sc_gemm_backend_for(ctx);
+    return backend == SC_GEMM_CLBLAST ? sc_gemm_clblast_run(ctx, &g) : sc_gemm_own_run(ctx, &g);
+}
+
+int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float alpha, cl_mem a,
+            size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
+            size_t c_off, int ldc, const char *label)
+{
+    return sc_gemm_on(ctx, SC_GEMM_AUTO, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b,
+                      b_off, ldb, beta, c, c_off, ldc, label);
 }

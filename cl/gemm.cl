@@ -1,0 +1,156 @@
+/* SGEMM, row-major: C = alpha * op(A) op(B) + beta * C (src/ops/gemm_own.c launches it).
+ *
+ * One kernel for the four transpose combinations, written for CPU runtimes first (PoCL
+ * runs a work-group as a loop over its work-items and keeps floatN values in SIMD
+ * registers) and valid everywhere:
+ *  - a work-item owns a strip of C: up to NRB * RM rows x VW columns. It walks K in blocks
+ *    of KB. For each block it first copies its KB x VW slice of op(B) into private memory
+ *    (transposing when op(B) = B^T), then, for each block of RM rows, runs the register
+ *    kernel: RM accumulators of floatVW, one broadcast of op(A) per row and step of K.
+ *  - Why the copy: the im2col matrices have power-of-two row lengths, so walking a column
+ *    strip of B down K touches one cache set over and over and the strip never stays in
+ *    cache; the private copy is contiguous, read once from memory and reused by every row
+ *    block. Accumulators of the row blocks other than the current one wait in private
+ *    memory between K blocks (RM loads and stores per KB * RM FMAs).
+ *  - No local memory and no barriers: PoCL keeps private values in registers only inside
+ *    barrier-free code.
+ * Edges: rows past M re-read row M - 1 and are never stored; columns past N read as 0 and
+ * are never stored; the last K block is shorter. beta == 0 never reads C (it may hold NaN).
+ * Offsets and leading dimensions are in floats; the host checks every index fits its types.
+ * Tile sizes come as #defines prepended by the host (defaults below). */
+
+#ifndef VW
+#define VW 16 /* columns per work-item: one floatVW (4, 8 or 16) */
+#endif
+#ifndef RM
+#define RM 6 /* rows per register block (1..8) */
+#endif
+#ifndef NRB
+#define NRB 16 /* register blocks per work-item: rows per work-item = NRB * RM */
+#endif
+#ifndef KB
+#define KB 128 /* K block: the private copy of op(B) holds KB x VW floats */
+#endif
+#ifndef TA
+#define TA 0 /* op(A) = A^T: A stored K x M */
+#endif
+#ifndef TB
+#define TB 0 /* op(B) = B^T: B stored N x K */
+#endif
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VT CAT(float, VW)
+#define VLOAD CAT(vload, VW)
+#define VSTORE CAT(vstore, VW)
+#define MB (RM * NRB)
+
+/* alpha * acc (+ beta * old): old is only read when beta != 0. */
+#define AXPBY(acc, old) (beta == 0.0f ? alpha * (acc) : alpha * (acc) + beta * (old))
+
+/* bs[p] = op(B)(k0 + p, j0 .. j0 + VW) for p < kn, columns past N as 0. */
+static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int k0, int kn,
+                   int j0)
+{
+    int nv = min(VW, N - j0);
+#if TB
+    /* op(B)(p, j) = B[j * ldb + p]: VW rows of B, each contiguous along K. */
+    float *t = (float *)bs;
+    for (int v = 0; v < VW; v++) {
+        const global float *row = B + b_off + (size_t)min(j0 + v, N - 1) * (size_t)ldb + k0;
+        float keep = v < nv ? 1.0f : 0.0f;
+        for (int p = 0; p < kn; p++)
+            t[p * VW + v] = keep * row[p];
+    }
+#else
+    /* op(B)(p, j) = B[p * ldb + j]: kn row segments of VW floats. */
+    const global float *src = B + b_off + (size_t)k0 * (size_t)ldb + j0;
+    if (nv == VW) {
+        for (int p = 0; p < kn; p++)
+            bs[p] = VLOAD(0, src + (size_t)p * (size_t)ldb);
+    } else {
+        float t[VW];
+        for (int p = 0; p < kn; p++) {
+            for (int v = 0; v < VW; v++)
+                t[v] = v < nv ? src[(size_t)p * (size_t)ldb + v] : 0.0f;
+            bs[p] = VLOAD(0, t);
+        }
+    }
+#endif
+}
+
+kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, int a_off,
+                       int lda, global const float *B, int b_off, int ldb, float beta,
+                       global float *C, int c_off, int ldc)
+{
+    int m0 = (int)get_global_id(0) * MB;
+    int j0 = (int)get_global_id(1) * VW;
+    if (m0 >= M || j0 >= N)
+        return;
+    int rows = min(MB, M - m0);
+    int nv = min(VW, N - j0);
+    VT cacc[MB]; /* accumulators of the row blocks between K blocks */
+    VT bs[KB];   /* this K block's slice of op(B) */
+
+    for (int k0 = 0; k0 < K; k0 += KB) {
+        int kn = min(KB, K - k0);
+        int first = k0 == 0, last = k0 + KB >= K;
+        copy_b(bs, B, b_off, ldb, N, k0, kn, j0);
+        for (int rb = 0; rb * RM < rows; rb++) {
+            int i0 = m0 + rb * RM;
+            VT acc[RM];
+#pragma unroll
+            for (int r = 0; r < RM; r++)
+                acc[r] = first ? (VT)(0.0f) : cacc[rb * RM + r];
+#if TA
+            /* op(A)(i, p) = A[p * lda + i]: RM neighbours in each row of A. */
+            const global float *ap = A + a_off + (size_t)k0 * (size_t)lda + i0;
+            int ri[RM];
+#pragma unroll
+            for (int r = 0; r < RM; r++)
+                ri[r] = min(i0 + r, M - 1) - i0;
+            for (int p = 0; p < kn; p++) {
+                VT bv = bs[p];
+#pragma unroll
+                for (int r = 0; r < RM; r++)
+                    acc[r] = fma((VT)(ap[ri[r]]), bv, acc[r]);
+                ap += lda;
+            }
+#else
+            /* op(A)(i, p) = A[i * lda + p]: RM rows of A, each read along K. */
+            const global float *ar[RM];
+#pragma unroll
+            for (int r = 0; r < RM; r++)
+                ar[r] = A + a_off + (size_t)min(i0 + r, M - 1) * (size_t)lda + k0;
+            for (int p = 0; p < kn; p++) {
+                VT bv = bs[p];
+#pragma unroll
+                for (int r = 0; r < RM; r++)
+                    acc[r] = fma((VT)(ar[r][p]), bv, acc[r]);
+            }
+#endif
+            if (!last) {
+#pragma unroll
+                for (int r = 0; r < RM; r++)
+                    cacc[rb * RM + r] = acc[r];
+                continue;
+            }
+#pragma unroll
+            for (int r = 0; r < RM; r++) {
+                int i = i0 + r;
+                if (i >= M)
+                    break;
+                global float *c = C + c_off + (size_t)i * (size_t)ldc + j0;
+                if (nv == VW) {
+                    VT old = beta == 0.0f ? (VT)(0.0f) : VLOAD(0, c);
+                    VSTORE(AXPBY(acc[r], old), 0, c);
+                } else {
+                    float out[VW];
+                    VSTORE(acc[r], 0, out);
+                    for (int v = 0; v < nv; v++)
+                        c[v] = AXPBY(out[v], c[v]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+/* Shared between the GEMM front end (gemm.c) and its backends (gemm_own.c, gemm_clblast.c). */
+#ifndef SIAMCL_GEMM_INTERNAL_H
+#define SIAMCL_GEMM_INTERNAL_H
+
+#include "siamcl/ops_gemm.h"
+
+/* One validated call: sizes positive, leading dimensions and buffers large enough. */
+typedef struct sc_gemm_call {
+    int ta, tb, m, n, k;
+    float alpha, beta;
+    cl_mem a, b, c;
+    size_t a_off, b_off, c_off;
+    int lda, ldb, ldc;
+    const char *label;
+} sc_gemm_call;
+
+int sc_gemm_clblast_run(sc_ctx *ctx, const sc_gemm_call *g);
+int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g);
+
+#endif

@@ -1,0 +1,64 @@
+/* The own backend of sc_gemm: one launch of cl/gemm.cl's gemm_strip with the device's tile
+ * sizes and the transposes as #defines (four programs at most per parameter set). */
+#include <limits.h>
+#include <stdio.h>
+
+#include "gemm_internal.h"
+#include "siamcl/error.h"
+
+static size_t pow2_floor(size_t v)
+{
+    size_t p = 1;
+    while (p * 2 <= v)
+        p *= 2;
+    return p;
+}
+
+/* Work-group shape for a grid of g0 row groups x g1 column strips: (1, l1). On a CPU a
+ * work-group's items run one after the other, so neighbouring strips of the same row group
+ * follow each other and share the rows of A in cache. PoCL compiles a kernel once per
+ * work-group shape (a cold-start cost), so l1 takes few values: wg, wg / 4, wg / 16, ...,
+ * the largest that still gives every compute unit a few groups. Items past the grid
+ * return at once. */
+static void pick_local(sc_ctx *ctx, cl_kernel k, int wg_param, size_t g0, size_t g1,
+                       size_t local[2], size_t global[2])
+{
+    size_t l1 = pow2_floor(sc_kernel_wg(ctx, k, (size_t)wg_param));
+    size_t want = 4 * (ctx->dev.compute_units ? ctx->dev.compute_units : 1);
+    while (l1 > 1 && g0 * ((g1 + l1 - 1) / l1) < want)
+        l1 = l1 >= 4 ? l1 / 4 : 1;
+    local[0] = 1;
+    local[1] = l1;
+    global[0] = g0;
+    global[1] = sc_round_up(g1, l1);
+}
+
+int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
+{
+    if (g->a_off > INT_MAX || g->b_off > INT_MAX || g->c_off > INT_MAX)
+        return sc_fail("%s: GEMM offsets beyond 2^31 floats (%zu, %zu, %zu) are not supported "
+                       "by the own kernel",
+                       g->label, g->a_off, g->b_off, g->c_off);
+    sc_gemm_params p;
+    SC_TRY(sc_gemm_params_get(ctx, &p));
+    char defines[160];
+    snprintf(defines, sizeof defines,
+             "#define VW %d\n#define RM %d\n#define NRB %d\n#define KB %d\n#define TA %d\n"
+             "#define TB %d\n",
+             p.vw, p.rm, p.nrb, p.kb, g->ta, g->tb);
+    cl_kernel k = sc_kernel(ctx, "gemm", defines, "gemm_strip");
+    if (!k)
+        return sc_fail_context("%s: own GEMM kernel (SIAMCL_GEMM=clblast bypasses it)",
+                               g->label);
+    int a_off = (int)g->a_off, b_off = (int)g->b_off, c_off = (int)g->c_off;
+    SC_TRY(sc_kernel_args(k, 14, SC_ARG(g->m), SC_ARG(g->n), SC_ARG(g->k), SC_ARG(g->alpha),
+                          SC_ARG(g->a), SC_ARG(a_off), SC_ARG(g->lda), SC_ARG(g->b),
+                          SC_ARG(b_off), SC_ARG(g->ldb), SC_ARG(g->beta), SC_ARG(g->c),
+                          SC_ARG(c_off), SC_ARG(g->ldc)));
+    size_t rows = (size_t)p.rm * (size_t)p.nrb;
+    size_t g0 = ((size_t)g->m + rows - 1) / rows;
+    size_t g1 = ((size_t)g->n + (size_t)p.vw - 1) / (size_t)p.vw;
+    size_t local[2], global[2];
+    pick_local(ctx, k, p.wg, g0, g1, local, global);
+    return sc_launch(ctx, k, 2, global, local, g->label);
+}

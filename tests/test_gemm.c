@@ -1,0 +1,236 @@
+/* sc_gemm on each backend against a plain-C reference accumulated in double: all four
+ * transpose combinations, odd sizes (edges of every tile), offsets, leading dimensions
+ * larger than the rows, alpha/beta, beta = 0 over a C full of NaN. The whole buffer of C is
+ * compared, so a write outside the m x n window (padding, before the offset) shows.
+ * The own kernels run with several tile sizes (the tuner may pick any of them), including
+ * K cut into many launches. Also: parameter text, the tuning store, bad calls. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "siamcl/ops_gemm.h"
+#include "siamcl/tuning.h"
+#include "support.h"
+#include "tolerances.h"
+
+#define SENTINEL 12345.0f /* C's padding: must survive every call */
+
+typedef struct gemm_case {
+    int ta, tb, m, n, k;
+    float alpha, beta;
+    int pad;    /* added to every leading dimension */
+    size_t off; /* offset of every matrix in its buffer */
+} gemm_case;
+
+static void check_case(sc_gemm_backend backend, const gemm_case *t, unsigned seed)
+{
+    sc_ctx *ctx = test_ctx();
+    int a_rows = t->ta ? t->k : t->m, a_cols = t->ta ? t->m : t->k;
+    int b_rows = t->tb ? t->n : t->k, b_cols = t->tb ? t->k : t->n;
+    int lda = a_cols + t->pad, ldb = b_cols + t->pad, ldc = t->n + t->pad;
+    size_t na = t->off + (size_t)a_rows * lda, nb = t->off + (size_t)b_rows * ldb;
+    size_t nc = t->off + (size_t)t->m * ldc;
+    float *a = test_rand_alloc(na, seed, -1.0f, 1.0f);
+    float *b = test_rand_alloc(nb, seed + 1, -1.0f, 1.0f);
+    float *c0 = test_rand_alloc(nc, seed + 2, -1.0f, 1.0f);
+    float *want = malloc(nc * sizeof *want);
+    cr_assert(want);
+    for (size_t i = 0; i < nc; i++) {
+        size_t r = i < t->off ? 0 : (i - t->off) % (size_t)ldc;
+        int inside = i >= t->off && r < (size_t)t->n;
+        if (!inside)
+            c0[i] = SENTINEL;
+        else if (t->beta == 0.0f)
+            c0[i] = NAN; /* beta = 0 must not read C */
+        want[i] = c0[i];
+    }
+    for (int i = 0; i < t->m; i++)
+        for (int j = 0; j < t->n; j++) {
+            double s = 0;
+            for (int p = 0; p < t->k; p++) {
+                double x = t->ta ? a[t->off + (size_t)p * lda + i] : a[t->off + (size_t)i * lda + p];
+                double y = t->tb ? b[t->off + (size_t)j * ldb + p] : b[t->off + (size_t)p * ldb + j];
+                s += x * y;
+            }
+            size_t ci = t->off + (size_t)i * ldc + j;
+            want[ci] = (float)(t->alpha * s + (t->beta == 0.0f ? 0.0 : (double)t->beta * c0[ci]));
+        }
+    sc_tensor ta = test_tensor(1, (int[]){(int)na}, a);
+    sc_tensor tb = test_tensor(1, (int[]){(int)nb}, b);
+    sc_tensor tc = test_tensor(1, (int[]){(int)nc}, c0);
+    int rc = sc_gemm_on(ctx, backend, t->ta, t->tb, t->m, t->n, t->k, t->alpha, ta.buf, t->off,
+                        lda, tb.buf, t->off, ldb, t->beta, tc.buf, t->off, ldc, "test.gemm");
+    cr_assert_eq(rc, SC_OK, "%s", sc_last_error());
+    float *got = test_download(&tc);
+    /* Say which case failed before the element-wise check does. */
+    const test_tol *tol = test_tol_for("gemm");
+    for (size_t i = 0; i < nc; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        cr_assert(isfinite(got[i]) && d <= tol->abs + tol->rel * fabs(want[i]),
+                  "backend %s, trans_a=%d trans_b=%d, m=%d n=%d k=%d, alpha=%g beta=%g, pad=%d "
+                  "off=%zu: C[%zu] = %.9g, want %.9g",
+                  sc_gemm_backend_name(backend), t->ta, t->tb, t->m, t->n, t->k, t->alpha,
+                  t->beta, t->pad, t->off, i, got[i], want[i]);
+    }
+    test_expect_close("gemm", got, want, nc);
+    free(got);
+    free(a);
+    free(b);
+    free(c0);
+    free(want);
+    sc_tensor_free(&ta);
+    sc_tensor_free(&tb);
+    sc_tensor_free(&tc);
+}
+
+static const int sizes[][3] = {{1, 1, 1}, {7, 13, 5}, {33, 65, 129}, {257, 31, 1025}};
+
+/* Every transpose and size, with three flavours of layout and scaling. */
+static void check_all(sc_gemm_backend backend, int nsizes)
+{
+    unsigned seed = 100;
+    for (int s = 0; s < nsizes; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                const int *z = sizes[s];
+                gemm_case plain = {ta, tb, z[0], z[1], z[2], 1.0f, 0.0f, 0, 0};
+                gemm_case strided = {ta, tb, z[0], z[1], z[2], -0.5f, 0.0f, 3, 17};
+                gemm_case accumulate = {ta, tb, z[0], z[1], z[2], 0.75f, -1.5f, 1, 5};
+                check_case(backend, &plain, seed++);
+                check_case(backend, &strided, seed++);
+                check_case(backend, &accumulate, seed++);
+            }
+}
+
+Test(gemm, own_all_transposes_and_sizes) { check_all(SC_GEMM_OWN, 4); }
+
+Test(gemm, clblast_all_transposes_and_sizes) { check_all(SC_GEMM_CLBLAST, 4); }
+
+Test(gemm, default_backend_matches_reference)
+{
+    sc_gemm_backend b = sc_gemm_backend_for(test_ctx());
+    cr_assert(b == SC_GEMM_OWN || b == SC_GEMM_CLBLAST, "backend %d", (int)b);
+    gemm_case t = {0, 0, 33, 65, 129, 1.0f, 0.0f, 0, 0};
+    check_case(SC_GEMM_AUTO, &t, 7);
+}
+
+/* The own kernel under other tile sizes: every vector width, 1 to 8 rows per register
+ * block, one or several blocks per item, K blocks shorter than K (accumulators parked in
+ * private memory between them), one item per group and large groups. Few variants: PoCL
+ * compiles the kernel once per variant and transpose (seconds on a cold cache). */
+Test(gemm, own_other_tile_sizes)
+{
+    sc_ctx *ctx = test_ctx();
+    sc_gemm_params saved;
+    cr_assert_eq(sc_gemm_params_get(ctx, &saved), SC_OK);
+    static const sc_gemm_params variants[] = {
+        {4, 1, 3, 8, 1}, {8, 7, 2, 16, 256}, {16, 8, 1, 40, 4}};
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        cr_assert_eq(sc_gemm_params_set(ctx, &variants[v], 0), SC_OK, "%s", sc_last_error());
+        check_all(SC_GEMM_OWN, 4);
+    }
+    cr_assert_eq(sc_gemm_params_set(ctx, &saved, 0), SC_OK);
+}
+
+Test(gemm, params_text_round_trip_and_errors)
+{
+    sc_gemm_params p = {16, 6, 16, 128, 16}, q;
+    char text[160];
+    sc_gemm_params_format(&p, text, sizeof text);
+    cr_assert_eq(sc_gemm_params_parse(text, &q), SC_OK, "%s", sc_last_error());
+    cr_assert(memcmp(&p, &q, sizeof p) == 0, "'%s' did not round-trip", text);
+    /* Fields in any order, extra spaces. */
+    cr_assert_eq(sc_gemm_params_parse("  wg=8 kb=32   nrb=1 rm=2 vw=4 ", &q), SC_OK, "%s",
+                 sc_last_error());
+    cr_assert(q.vw == 4 && q.rm == 2 && q.nrb == 1 && q.kb == 32 && q.wg == 8);
+    static const char *bad[] = {
+        "vw=16 rm=6 nrb=16 kb=128",             /* missing field */
+        "vw=12 rm=6 nrb=16 kb=128 wg=16",       /* bad width */
+        "vw=16 rm=9 nrb=16 kb=128 wg=16",       /* too many rows */
+        "vw=16 rm=6 nrb=16 kb=4 wg=16",         /* K block too short */
+        "vw=16 rm=6 nrb=16 kb=128 wg=48",       /* not a power of two */
+        "vw=16 rm=6 nrb=16 kb=128 wg=16 x=1",   /* unknown field */
+        "vw=16 rm=six nrb=16 kb=128 wg=16",     /* not a number */
+        "vw=16 rm=6 nrb=16 kb=128 wg=16x",      /* trailing junk */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        q = p;
+        cr_assert_eq(sc_gemm_params_parse(bad[i], &q), SC_ERR, "'%s' accepted", bad[i]);
+        cr_assert(strlen(sc_last_error()) > 0);
+        cr_assert(memcmp(&p, &q, sizeof p) == 0, "'%s' changed the output", bad[i]);
+    }
+    sc_gemm_params wrong = {16, 0, 16, 128, 16};
+    cr_assert_eq(sc_gemm_params_set(test_ctx(), &wrong, 0), SC_ERR);
+}
+
+Test(gemm, tuning_store_set_get_replace)
+{
+    char dir[] = "/tmp/siamcl-test-tuning-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    setenv("SIAMCL_CACHE_DIR", dir, 1);
+    unsetenv("SIAMCL_TUNING");
+    sc_ctx *ctx = test_ctx();
+    char path[1024], v[64];
+    cr_assert_eq(sc_tuning_path(ctx, path, sizeof path), SC_OK, "%s", sc_last_error());
+    cr_assert(strncmp(path, dir, strlen(dir)) == 0, "%s not under %s", path, dir);
+    cr_assert_eq(sc_tuning_get(ctx, "gemm.backend", v, sizeof v), 0);
+    cr_assert_eq(sc_tuning_set(ctx, "gemm.backend", "own"), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_tuning_set(ctx, "other.key", "1 2 3"), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_tuning_set(ctx, "gemm.backend", "clblast"), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_tuning_get(ctx, "gemm.backend", v, sizeof v), 1);
+    cr_assert_str_eq(v, "clblast");
+    cr_assert_eq(sc_tuning_get(ctx, "other.key", v, sizeof v), 1);
+    cr_assert_str_eq(v, "1 2 3");
+    setenv("SIAMCL_TUNING", "off", 1);
+    cr_assert_eq(sc_tuning_get(ctx, "other.key", v, sizeof v), 0);
+    unsetenv("SIAMCL_TUNING");
+    cr_assert_eq(sc_tuning_set(ctx, "bad key", "x"), SC_ERR);
+    cr_assert_eq(sc_tuning_set(ctx, "k", "two\nlines"), SC_ERR);
+    /* The key was replaced, not repeated. */
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char line[256];
+    int backend_lines = 0;
+    while (fgets(line, sizeof line, f))
+        backend_lines += strncmp(line, "gemm.backend", 12) == 0;
+    fclose(f);
+    cr_assert_eq(backend_lines, 1);
+    remove(path);
+    char sub[1100];
+    snprintf(sub, sizeof sub, "%s/tuning", dir);
+    rmdir(sub);
+    rmdir(dir);
+    unsetenv("SIAMCL_CACHE_DIR");
+}
+
+Test(gemm, bad_calls_fail_with_a_message)
+{
+    sc_ctx *ctx = test_ctx();
+    sc_tensor t = test_tensor(1, (int[]){64}, NULL);
+    for (int backend = SC_GEMM_OWN; backend <= SC_GEMM_CLBLAST; backend++) {
+        sc_gemm_backend be = (sc_gemm_backend)backend;
+        /* lda below k */
+        cr_assert_eq(sc_gemm_on(ctx, be, 0, 0, 4, 4, 4, 1.0f, t.buf, 0, 3, t.buf, 0, 4, 0.0f,
+                                t.buf, 0, 4, "bad"),
+                     SC_ERR);
+        cr_assert(strstr(sc_last_error(), "lda=3"), "%s", sc_last_error());
+        /* C does not fit the buffer */
+        cr_assert_eq(sc_gemm_on(ctx, be, 0, 0, 8, 8, 4, 1.0f, t.buf, 0, 4, t.buf, 0, 8, 0.0f,
+                                t.buf, 8, 8, "bad"),
+                     SC_ERR);
+        cr_assert(strstr(sc_last_error(), "matrix C"), "%s", sc_last_error());
+        cr_assert_eq(sc_gemm_on(ctx, be, 0, 0, 4, 4, 0, 1.0f, t.buf, 0, 4, t.buf, 0, 4, 0.0f,
+                                t.buf, 0, 4, "bad"),
+                     SC_ERR);
+        /* empty is a no-op */
+        cr_assert_eq(sc_gemm_on(ctx, be, 0, 0, 0, 4, 4, 1.0f, t.buf, 0, 4, t.buf, 0, 4, 0.0f,
+                                t.buf, 0, 4, "bad"),
+                     SC_OK);
+    }
+    cr_assert_eq(sc_gemm_backend_set(ctx, SC_GEMM_AUTO, 0), SC_ERR);
+    sc_tensor_free(&t);
+    /* Wait for the allocation's fill: exiting with a kernel still compiling crashes PoCL. */
+    cr_assert_eq(sc_ctx_finish(ctx), SC_OK);
+}
