@@ -151,6 +151,57 @@ __kernel void topk_scan(__global const float *x, int x_off, int ldx, int rows, i
     topk_store(cv, (size_t)cv_off + at, ci, (size_t)ci_off + at, k, bv, bi, cnt);
 }
 
+/* One query against gallery rows g [n][dim] without a GEMM: a single query makes the GEMM a
+ * matrix-vector product that only streams the gallery, so the distances are computed where
+ * they are consumed and the gallery is read once. Value of row j: the scan's squared distance
+ * max(qn + gn[j] + (-2 q.g_j), 0). Work-item w takes rows as topk_scan takes column groups
+ * (contiguous on CPUs, interleaved on GPUs) and writes list slot0 + w; indices base + j. */
+__kernel void topk_scan_query(__global const float *g, int g_off, int n, int dim,
+                              __global const float *gn, int gn_off, __global const float *q,
+                              int q_off, float qn, int k, int stride, int base,
+                              __global float *cv, int cv_off, __global int *ci, int ci_off,
+                              int slot0)
+{
+    int w = (int)get_global_id(0);
+    if (w >= stride)
+        return;
+    float bv[TOPK_KCAP];
+    int bi[TOPK_KCAP];
+    int cnt = 0;
+    float worst = INFINITY;
+    __global const float *qp = q + q_off;
+    int d4 = dim / 4;
+#ifdef TOPK_CONTIGUOUS
+    int span = (n + stride - 1) / stride;
+    int j = w * span, end = min(n, j + span), step = 1;
+#else
+    int j = w, end = n, step = stride;
+#endif
+    for (; j < end; j += step) {
+        __global const float *row = g + g_off + (size_t)j * dim;
+        float4 a0 = (float4)(0.0f), a1 = (float4)(0.0f); /* two chains: no add waits on the last */
+        int d = 0;
+        for (; d + 2 <= d4; d += 2) {
+            a0 += vload4(d, row) * vload4(d, qp);
+            a1 += vload4(d + 1, row) * vload4(d + 1, qp);
+        }
+        if (d < d4)
+            a0 += vload4(d, row) * vload4(d, qp);
+        a0 += a1;
+        float dot = (a0.x + a0.y) + (a0.z + a0.w);
+        for (int e = 4 * d4; e < dim; e++)
+            dot += row[e] * qp[e];
+        float v = (qn + gn[gn_off + j]) + -2.0f * dot;
+        v = v < 0.0f ? 0.0f : v;
+        if (v < worst) { /* rows arrive in increasing order: strict < keeps the tie rule */
+            topk_insert(bv, bi, k, &cnt, v, base + j);
+            worst = cnt == k ? bv[k - 1] : INFINITY;
+        }
+    }
+    size_t at = ((size_t)slot0 + w) * k;
+    topk_store(cv, (size_t)cv_off + at, ci, (size_t)ci_off + at, k, bv, bi, cnt);
+}
+
 /* in: `lists` sorted lists of k per row; out: ceil(lists / group) lists per row, list g of
  * row r merging input lists g*group .. g*group + group - 1. */
 __kernel void topk_merge(__global const float *iv, int iv_off, __global const int *ii,

@@ -204,6 +204,76 @@ Test(topk, chunked_scan_with_norms_and_deep_merge)
     sc_topk_force_layout(SC_TOPK_LAYOUT_AUTO);
 }
 
+/* A single query without the GEMM: small integers keep every dot product exact in float
+ * whatever the summation order, so values, ties and indices must match exactly. */
+static void query_scan(int n, int dim, int k, int stride)
+{
+    sc_ctx *ctx = test_ctx();
+    float *g = test_rand_alloc((size_t)n * dim, 31, -3.0f, 3.99f);
+    float *q = test_rand_alloc((size_t)dim, 32, -3.0f, 3.99f);
+    for (size_t i = 0; i < (size_t)n * dim; i++)
+        g[i] = floorf(g[i]);
+    for (int d = 0; d < dim; d++)
+        q[d] = floorf(q[d]);
+    int h = 5 < n ? 5 : n; /* rows 0..h-1 appear again as rows n..n+h-1 */
+    float *gn = malloc(sizeof *gn * (size_t)n), qn = 0, *d2 = malloc(sizeof *d2 * (size_t)(n + h));
+    for (int d = 0; d < dim; d++)
+        qn += q[d] * q[d];
+    for (int j = 0; j < n; j++) {
+        float s = 0, dot = 0;
+        for (int d = 0; d < dim; d++) {
+            s += g[(size_t)j * dim + d] * g[(size_t)j * dim + d];
+            dot += g[(size_t)j * dim + d] * q[d];
+        }
+        gn[j] = s;
+        float v = (qn + s) + -2.0f * dot;
+        d2[j] = v < 0.0f ? 0.0f : v;
+    }
+    for (int j = 0; j < h; j++)
+        d2[n + j] = d2[j];
+    sc_tensor gt = test_tensor(2, (int[]){n, dim}, g), gnt = test_tensor(1, (int[]){n}, gn);
+    sc_tensor qt = test_tensor(1, (int[]){dim}, q), lv, out;
+    int slots = stride + 3; /* lists before slot0 stay untouched */
+    cr_assert_eq(sc_tensor_alloc(ctx, &lv, 1, (int[]){slots * k}), SC_OK);
+    cl_mem li = int_buffer((size_t)slots * k), oi = int_buffer((size_t)k);
+    cr_assert_eq(sc_tensor_alloc(ctx, &out, 1, (int[]){k}), SC_OK);
+    sc_topk_lists cand = {lv.buf, 0, li, 0, 1, slots, k};
+    cr_assert_eq(sc_topk_scan_query(ctx, &gt, &gnt, &qt, qn, stride, 0, &cand, 3), SC_OK, "%s",
+                 sc_last_error());
+    /* lists 0..2: the first rows again as a second gallery block numbered from n, so their
+     * ties with the originals must go to the originals */
+    sc_tensor head = sc_tensor_view(gt.buf, 0, 2, (int[]){h, dim});
+    sc_tensor headn = sc_tensor_view(gnt.buf, 0, 1, (int[]){h});
+    cr_assert_eq(sc_topk_scan_query(ctx, &head, &headn, &qt, qn, 3, n, &cand, 0), SC_OK, "%s",
+                 sc_last_error());
+    sc_tensor ws;
+    size_t wn = sc_topk_merge_workspace(1, slots, k);
+    cr_assert_eq(sc_tensor_alloc(ctx, &ws, 1, (int[]){(int)(wn ? wn : 1)}), SC_OK);
+    sc_topk_lists fin = {out.buf, 0, oi, 0, 1, 1, k};
+    cr_assert_eq(sc_topk_merge(ctx, &cand, &fin, &ws), SC_OK, "%s", sc_last_error());
+    float *gv = test_download(&out), *wv = malloc(sizeof *wv * (size_t)k);
+    int *gi = malloc(sizeof *gi * (size_t)k), *wi = malloc(sizeof *wi * (size_t)k);
+    read_ints(oi, 0, gi, (size_t)k);
+    sc_topk_host(d2, 1, n + h, k, wv, wi);
+    expect_lists(gv, gi, wv, wi, 1, k);
+    free(gv), free(wv), free(gi), free(wi), free(g), free(q), free(gn), free(d2);
+    clReleaseMemObject(li), clReleaseMemObject(oi);
+    sc_tensor_free(&gt), sc_tensor_free(&gnt), sc_tensor_free(&qt), sc_tensor_free(&lv);
+    sc_tensor_free(&out), sc_tensor_free(&ws);
+}
+
+Test(topk, single_query_scan_without_gemm)
+{
+    static const int cases[][4] = {{1, 5, 1, 1}, {7, 3, 16, 2}, {1000, 128, 10, 13},
+                                   {3001, 33, 5, 64}, {40, 12, 30, 100}};
+    for (int layout = SC_TOPK_LAYOUT_INTERLEAVED; layout <= SC_TOPK_LAYOUT_CONTIGUOUS; layout++) {
+        sc_topk_force_layout(layout);
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            query_scan(cases[c][0], cases[c][1], cases[c][2], cases[c][3]);
+    }
+    sc_topk_force_layout(SC_TOPK_LAYOUT_AUTO);
+}
+
 Test(topk, bad_arguments_are_refused)
 {
     sc_ctx *ctx = test_ctx();

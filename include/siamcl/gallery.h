@@ -98,6 +98,8 @@ typedef struct sc_index {
     float *res_host;
     size_t block_floats; /* budget for one GEMM block of dot products (default 8 Mi floats) */
     int query_block;     /* queries per GEMM (default 256) */
+    int single_gemm;     /* 1: a single query also goes through the GEMM (benchmarks); default 0:
+                          * its distances are computed in the scan, no GEMM */
 } sc_index;
 
 int sc_index_init(sc_index *ix, sc_ctx *ctx, int dim);

@@ -37,6 +37,13 @@ typedef struct sc_topk_lists {
 int sc_topk_scan(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *rn, const sc_tensor *cn,
                  int stride, int base, const sc_topk_lists *out, int slot0);
 
+/* The same for one query without a GEMM (which would only stream the gallery through a
+ * matrix-vector product): values max(qn + gn[j] - 2 q.g_j, 0) for the rows of g [n, dim]
+ * (dot products summed in float4 lanes), gn [n] their squared norms, q [dim]. out has one
+ * row; work-item w writes list slot0 + w, indices base + j. */
+int sc_topk_scan_query(sc_ctx *ctx, const sc_tensor *g, const sc_tensor *gn, const sc_tensor *q,
+                       float qn, int stride, int base, const sc_topk_lists *out, int slot0);
+
 /* A reasonable stride for a block of rows x cols: enough work-items to fill the device,
  * enough columns per work-item that the lists are mostly skipped, not inserted into. */
 int sc_topk_stride(const sc_ctx *ctx, int rows, int cols, int k);

@@ -1,7 +1,9 @@
 /* The gallery matrix on the device and batched k-nearest search: per block of queries and
  * block of gallery rows one GEMM (-2 q.g) and one top-k scan that adds the squared norms,
  * then one merge per query block. The same code serves ten rows or millions: the GEMM block
- * is bounded by block_floats, so memory does not grow with queries x gallery. */
+ * is bounded by block_floats, so memory does not grow with queries x gallery. A single query
+ * skips the GEMM (a matrix-vector product that would only stream the gallery through the
+ * GEMM's tiles): the scan computes its distances itself, reading the gallery once. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -118,6 +120,43 @@ int sc_index_add(sc_index *ix, const float *emb, int n)
     return SC_OK;
 }
 
+/* Reads the merged lists back: squared distances -> Euclidean. */
+static int read_results(sc_index *ix, int qb, int k, int *idx, float *dist)
+{
+    SC_CL(clEnqueueReadBuffer(ix->ctx->queue, ix->res, CL_TRUE, 0, sizeof(float) * 2 * qb * k,
+                              ix->res_host, 0, NULL, NULL));
+    const float *v = ix->res_host;
+    const int *ri = (const int *)(ix->res_host + (size_t)qb * k);
+    for (size_t j = 0; j < (size_t)qb * k; j++) {
+        idx[j] = ri[j];
+        dist[j] = ri[j] < 0 ? INFINITY : sqrtf(v[j]);
+    }
+    return SC_OK;
+}
+
+/* One query: distances computed inside the scan (no GEMM), one launch over the gallery. */
+static int search_one(sc_index *ix, float qn, int k, int *idx, float *dist)
+{
+    sc_ctx *ctx = ix->ctx;
+    int D = ix->dim, n = ix->n;
+    int stride = sc_topk_stride(ctx, 1, n, k);
+    size_t nl = (size_t)stride * k;
+    SC_TRY(reserve(ix, &ix->lists, &ix->l_cap, 2 * nl, "the search candidates"));
+    SC_TRY(reserve(ix, &ix->ws, &ix->w_cap, sc_topk_merge_workspace(1, stride, k),
+                   "the search merge workspace"));
+    SC_TRY(reserve(ix, &ix->res, &ix->r_cap, 2 * (size_t)k, "the search results"));
+    sc_topk_lists cand = {ix->lists, 0, ix->lists, nl, 1, stride, k};
+    sc_tensor g = sc_tensor_view(ix->emb, 0, 2, (int[]){n, D});
+    sc_tensor gn = sc_tensor_view(ix->norms, 0, 1, (int[]){n});
+    sc_tensor q = sc_tensor_view(ix->q, 0, 1, (int[]){D});
+    SC_TRY(sc_topk_scan_query(ctx, &g, &gn, &q, qn, stride, 0, &cand, 0));
+    sc_topk_lists out = {ix->res, 0, ix->res, (size_t)k, 1, 1, k};
+    sc_tensor ws = sc_tensor_view(ix->ws, 0, 1, (int[]){1});
+    ws.n = ix->w_cap;
+    SC_TRY(sc_topk_merge(ctx, &cand, &out, &ws));
+    return read_results(ix, 1, k, idx, dist);
+}
+
 /* One block of qb queries (already uploaded with their norms) against the whole gallery. */
 static int search_block(sc_index *ix, int qb, int k, int *idx, float *dist)
 {
@@ -148,15 +187,7 @@ static int search_block(sc_index *ix, int qb, int k, int *idx, float *dist)
     sc_tensor ws = sc_tensor_view(ix->ws, 0, 1, (int[]){1});
     ws.n = ix->w_cap;
     SC_TRY(sc_topk_merge(ctx, &cand, &out, &ws));
-    SC_CL(clEnqueueReadBuffer(ctx->queue, ix->res, CL_TRUE, 0, sizeof(float) * 2 * qb * k,
-                              ix->res_host, 0, NULL, NULL));
-    const float *v = ix->res_host;
-    const int *ri = (const int *)(ix->res_host + (size_t)qb * k);
-    for (size_t j = 0; j < (size_t)qb * k; j++) {
-        idx[j] = ri[j];
-        dist[j] = ri[j] < 0 ? INFINITY : sqrtf(v[j]);
-    }
-    return SC_OK;
+    return read_results(ix, qb, k, idx, dist);
 }
 
 int sc_index_search(sc_index *ix, const float *q, int nq, int k, int *idx, float *dist)
@@ -205,6 +236,8 @@ int sc_index_search(sc_index *ix, const float *q, int nq, int k, int *idx, float
                                        sizeof(float) * (size_t)qb, qn, 0, NULL, NULL);
         if (err != CL_SUCCESS)
             rc = sc_cl_fail(err, "clEnqueueWriteBuffer(queries)", __FILE__, __LINE__);
+        else if (qb == 1 && !ix->single_gemm)
+            rc = search_one(ix, qn[0], k, idx + (size_t)q0 * k, dist + (size_t)q0 * k);
         else
             rc = search_block(ix, qb, k, idx + (size_t)q0 * k, dist + (size_t)q0 * k);
     }

@@ -139,6 +139,36 @@ int sc_topk_scan(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *rn, const sc_
     return launch_rows(ctx, k, stride, rows, "topk.scan");
 }
 
+int sc_topk_scan_query(sc_ctx *ctx, const sc_tensor *g, const sc_tensor *gn, const sc_tensor *q,
+                       float qn, int stride, int base, const sc_topk_lists *out, int slot0)
+{
+    if (!g || !g->buf || g->ndim != 2 || !gn || !gn->buf || !q || !q->buf)
+        return sc_fail("top-k query scan: g must be a 2-D tensor, gn and q given");
+    int n = g->shape[0], dim = g->shape[1];
+    SC_TRY(check_lists(out, "output"));
+    if (n < 1 || dim < 1 || gn->n != (size_t)n || q->n != (size_t)dim)
+        return sc_fail("top-k query scan: gallery %d x %d, %zu norms, query of %zu", n, dim,
+                       gn->n, q->n);
+    if (out->rows != 1 || stride < 1 || slot0 < 0 || slot0 + stride > out->slots)
+        return sc_fail("top-k query scan: one row of lists with room for %d from list %d "
+                       "(got %d rows of %d)", stride, slot0, out->rows, out->slots);
+    if (base < 0 || (long long)base + n > INT_MAX)
+        return sc_fail("top-k query scan: row indices beyond the int range");
+    SC_TRY(fits_int(g->off, g->n, "gallery"));
+    SC_TRY(fits_int(gn->off, gn->n, "gallery norms"));
+    SC_TRY(fits_int(q->off, q->n, "query"));
+    cl_kernel k = topk_kernel(ctx, out->k, "topk_scan_query");
+    if (!k)
+        return SC_ERR;
+    int go = (int)g->off, no = (int)gn->off, qo = (int)q->off, kk = out->k,
+        vo = (int)out->val_off, io = (int)out->idx_off;
+    SC_TRY(sc_kernel_args(k, 17, SC_ARG(g->buf), SC_ARG(go), SC_ARG(n), SC_ARG(dim),
+                          SC_ARG(gn->buf), SC_ARG(no), SC_ARG(q->buf), SC_ARG(qo), SC_ARG(qn),
+                          SC_ARG(kk), SC_ARG(stride), SC_ARG(base), SC_ARG(out->val), SC_ARG(vo),
+                          SC_ARG(out->idx), SC_ARG(io), SC_ARG(slot0)));
+    return launch_rows(ctx, k, stride, 1, "topk.scan_query");
+}
+
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 size_t sc_topk_merge_workspace(int rows, int slots, int k)
