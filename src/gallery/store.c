@@ -83,6 +83,12 @@ static const struct {
 static int init_schema(sc_store *st)
 {
     SC_TRY(sc_store_exec(st, "BEGIN IMMEDIATE", "starting the store's creation"));
+    /* Two first enrolls at once: the one that waited for the lock finds the schema made. */
+    long long objects = 0;
+    if (query_int(st, "SELECT count(*) FROM sqlite_schema", &objects) != SC_OK || objects > 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return objects > 0 ? SC_OK : SC_ERR;
+    }
     char sql[2048];
     snprintf(sql, sizeof sql, "%s PRAGMA application_id = %d; PRAGMA user_version = %d;",
              schema_sql, SC_STORE_APPLICATION_ID, SC_STORE_FORMAT);
