@@ -378,6 +378,69 @@ Test(facedb, bad_photos_enroll_nothing_and_other_models_are_refused)
     fx_rmtree(f.dir);
 }
 
+/* ---- the system evaluation on a small LFW-shaped folder ------------------------------------ */
+
+Test(facedb, lfw_style_evaluation_counts_and_operating_points)
+{
+    fixture f;
+    make_fixture(&f, "0.5");
+    /* four people with 3 photos (enrolled from the first), three with one (strangers), and
+     * one person outside the test list who must not be used */
+    static const char *names[] = {"Ann", "Ben", "Cat", "Dov", "Eli", "Fay", "Gus", "Out"};
+    static const int counts[] = {3, 3, 3, 3, 1, 1, 1, 2};
+    char *root = fx_path(f.dir, "lfw"), line[64], *p;
+    mkdir(root, 0755);
+    char names_txt[512] = "", people_txt[512] = "7\n";
+    uint8_t px[SIDE * SIDE * 3];
+    for (int i = 0; i < 8; i++) {
+        snprintf(line, sizeof line, "%s\t%d\n", names[i], counts[i]);
+        strcat(names_txt, line);
+        if (i < 7)
+            strcat(people_txt, line);
+        char *d = fx_path(root, names[i]);
+        mkdir(d, 0755);
+        for (int k = 1; k <= counts[i]; k++) {
+            char file[4300];
+            snprintf(file, sizeof file, "%s/%s_%04d.jpg", d, names[i], k);
+            face(px, 40 + (unsigned)i, k == 1 ? 0 : 900 + 10 * (unsigned)i + (unsigned)k, 0);
+            fx_jpeg(file, SIDE, SIDE, 3, px, 95);
+        }
+        free(d);
+    }
+    fx_text(p = fx_path(root, "lfw-names.txt"), names_txt);
+    free(p);
+    fx_text(p = fx_path(root, "peopleDevTest.txt"), people_txt);
+    free(p);
+    /* thresholds: accept everything (eer), nothing (0.01), absent (0.001) */
+    sc_ckpt ck;
+    cr_assert_eq(sc_ckpt_read(f.ckpt, &ck), SC_OK);
+    sc_ckpt_meta_set(&ck, "threshold_eer", "10");
+    sc_ckpt_meta_set(&ck, "threshold_far_0.01", "0");
+    sc_ckpt_meta_set(&ck, "threshold_far_0.001", "nan");
+    cr_assert_eq(sc_ckpt_write(f.ckpt, &ck), SC_OK);
+    sc_ckpt_free(&ck);
+
+    sc_system_eval_opts o = {.lfw_root = root, .seed = 3, .batch = 4};
+    sc_system_eval r;
+    cr_assert_eq(sc_system_evaluate(test_ctx(), f.ckpt, &o, &r), SC_OK, "%s", sc_last_error());
+    cr_assert(r.enrolled == 4 && r.genuine == 8 && r.strangers == 3 && r.claims == 16,
+              "%d enrolled, %d genuine, %d strangers, %d claims", r.enrolled, r.genuine,
+              r.strangers, r.claims);
+    cr_assert_eq(r.rank1, 1.0, "each probe is a noisy copy of its person's photo");
+    cr_assert_eq(r.verif_auc, 1.0);
+    for (int i = 0; i < 2; i++)
+        cr_assert(r.dir[i] >= 0 && r.dir[i] <= r.rank1);
+    /* eer = 10: everyone accepted */
+    cr_assert(r.cal_dir[0] == 1.0 && r.cal_false_alarm[0] == 1.0 && r.cal_tar[0] == 1.0 &&
+              r.cal_far[0] == 1.0 && r.cal_accuracy[0] == 0.5);
+    /* 0.01 = 0: nobody */
+    cr_assert(r.cal_dir[1] == 0.0 && r.cal_false_alarm[1] == 0.0 && r.cal_tar[1] == 0.0 &&
+              r.cal_far[1] == 0.0 && r.cal_accuracy[1] == 0.5);
+    cr_assert(isnan(r.cal_threshold[2]) && isnan(r.cal_dir[2]));
+    free(root);
+    fx_rmtree(f.dir);
+}
+
 /* ---- the facedb program --------------------------------------------------------------------- */
 
 /* The facedb binary next to this test binary (both are built into the build folder). */
