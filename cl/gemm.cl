@@ -3,14 +3,15 @@
  * One kernel for the four transpose combinations, written for CPU runtimes first (PoCL
  * runs a work-group as a loop over its work-items and keeps floatN values in SIMD
  * registers) and valid everywhere:
- *  - a work-item owns a strip of C: up to NRB * RM rows x VW columns. It walks K in blocks
- *    of KB. For each block it first copies its KB x VW slice of op(B) into private memory
- *    (transposing when op(B) = B^T), then, for each block of RM rows, runs the register
- *    kernel: RM accumulators of floatVW, one broadcast of op(A) per row and step of K.
+ *  - a work-item owns NS strips of C, each up to NRB * RM rows x VW columns. It walks K in
+ *    blocks of KB. For each block it first copies its KB x NS * VW slice of op(B) into
+ *    private memory (transposing when op(B) = B^T), then, for each strip and block of RM
+ *    rows, runs the register kernel: RM accumulators of floatVW, one broadcast of op(A) per
+ *    row and step of K.
  *  - Why the copy: the im2col matrices have power-of-two row lengths, so walking a column
  *    strip of B down K touches one cache set over and over and the strip never stays in
  *    cache; the private copy is contiguous, read once from memory and reused by every row
- *    block. Accumulators of the row blocks other than the current one wait in private
+ *    block. NS > 1 reads each row of B in longer runs (fewer pages per byte). Accumulators of the row blocks other than the current one wait in private
  *    memory between K blocks (RM loads and stores per KB * RM FMAs).
  *  - No local memory and no barriers: PoCL keeps private values in registers only inside
  *    barrier-free code.
@@ -28,8 +29,11 @@
 #ifndef NRB
 #define NRB 16 /* register blocks per work-item: rows per work-item = NRB * RM */
 #endif
+#ifndef NS
+#define NS 1 /* strips of VW columns per work-item (longer runs of each row of B) */
+#endif
 #ifndef KB
-#define KB 128 /* K block: the private copy of op(B) holds KB x VW floats */
+#define KB 128 /* K block: the private copy of op(B) holds KB x NS * VW floats */
 #endif
 #ifndef TA
 #define TA 0 /* op(A) = A^T: A stored K x M */
@@ -48,33 +52,33 @@
 /* alpha * acc (+ beta * old): old is only read when beta != 0. */
 #define AXPBY(acc, old) (beta == 0.0f ? alpha * (acc) : alpha * (acc) + beta * (old))
 
-/* bs[p] = op(B)(k0 + p, j0 .. j0 + VW) for p < kn, columns past N as 0. */
+/* bs[p * NS + s] = op(B)(k0 + p, jw + s * VW .. + VW) for p < kn, columns past N as 0. */
 static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int k0, int kn,
-                   int j0)
+                   int jw)
 {
-    int nv = min(VW, N - j0);
 #if TB
-    /* op(B)(p, j) = B[j * ldb + p]: VW rows of B, each contiguous along K. */
+    /* op(B)(p, j) = B[j * ldb + p]: NS * VW rows of B, each contiguous along K. */
     float *t = (float *)bs;
-    for (int v = 0; v < VW; v++) {
-        const global float *row = B + b_off + (size_t)min(j0 + v, N - 1) * (size_t)ldb + k0;
-        float keep = v < nv ? 1.0f : 0.0f;
+    for (int v = 0; v < NS * VW; v++) {
+        const global float *row = B + b_off + (size_t)min(jw + v, N - 1) * (size_t)ldb + k0;
+        float keep = jw + v < N ? 1.0f : 0.0f;
+        float *dst = t + (v / VW) * VW + v % VW;
         for (int p = 0; p < kn; p++)
-            t[p * VW + v] = keep * row[p];
+            dst[p * NS * VW] = keep * row[p];
     }
 #else
-    /* op(B)(p, j) = B[p * ldb + j]: kn row segments of VW floats. */
-    const global float *src = B + b_off + (size_t)k0 * (size_t)ldb + j0;
-    if (nv == VW) {
+    /* op(B)(p, j) = B[p * ldb + j]: kn row segments of NS * VW floats. */
+    const global float *src = B + b_off + (size_t)k0 * (size_t)ldb + jw;
+    if (jw + NS * VW <= N) {
         for (int p = 0; p < kn; p++)
-            bs[p] = VLOAD(0, src + (size_t)p * (size_t)ldb);
+            for (int s = 0; s < NS; s++)
+                bs[p * NS + s] = VLOAD(s, src + (size_t)p * (size_t)ldb);
     } else {
-        float t[VW];
-        for (int p = 0; p < kn; p++) {
-            for (int v = 0; v < VW; v++)
-                t[v] = v < nv ? src[(size_t)p * (size_t)ldb + v] : 0.0f;
-            bs[p] = VLOAD(0, t);
-        }
+        int nv = N - jw;
+        float *t = (float *)bs;
+        for (int p = 0; p < kn; p++)
+            for (int v = 0; v < NS * VW; v++)
+                t[p * NS * VW + v] = v < nv ? src[(size_t)p * (size_t)ldb + v] : 0.0f;
     }
 #endif
 }
@@ -84,71 +88,77 @@ kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, 
                        global float *C, int c_off, int ldc)
 {
     int m0 = (int)get_global_id(0) * MB;
-    int j0 = (int)get_global_id(1) * VW;
-    if (m0 >= M || j0 >= N)
+    int jw = (int)get_global_id(1) * (NS * VW);
+    if (m0 >= M || jw >= N)
         return;
     int rows = min(MB, M - m0);
-    int nv = min(VW, N - j0);
-    VT cacc[MB]; /* accumulators of the row blocks between K blocks */
-    VT bs[KB];   /* this K block's slice of op(B) */
+    VT cacc[NS * MB]; /* accumulators of the register blocks between K blocks */
+    VT bs[KB * NS];   /* this K block's slice of op(B) */
 
     for (int k0 = 0; k0 < K; k0 += KB) {
         int kn = min(KB, K - k0);
         int first = k0 == 0, last = k0 + KB >= K;
-        copy_b(bs, B, b_off, ldb, N, k0, kn, j0);
-        for (int rb = 0; rb * RM < rows; rb++) {
-            int i0 = m0 + rb * RM;
-            VT acc[RM];
+        copy_b(bs, B, b_off, ldb, N, k0, kn, jw);
+        for (int s = 0; s < NS; s++) {
+            int j0 = jw + s * VW;
+            if (j0 >= N)
+                break;
+            int nv = min(VW, N - j0);
+            for (int rb = 0; rb * RM < rows; rb++) {
+                int i0 = m0 + rb * RM;
+                VT *park = cacc + (s * NRB + rb) * RM;
+                VT acc[RM];
 #pragma unroll
-            for (int r = 0; r < RM; r++)
-                acc[r] = first ? (VT)(0.0f) : cacc[rb * RM + r];
+                for (int r = 0; r < RM; r++)
+                    acc[r] = first ? (VT)(0.0f) : park[r];
 #if TA
-            /* op(A)(i, p) = A[p * lda + i]: RM neighbours in each row of A. */
-            const global float *ap = A + a_off + (size_t)k0 * (size_t)lda + i0;
-            int ri[RM];
-#pragma unroll
-            for (int r = 0; r < RM; r++)
-                ri[r] = min(i0 + r, M - 1) - i0;
-            for (int p = 0; p < kn; p++) {
-                VT bv = bs[p];
+                /* op(A)(i, p) = A[p * lda + i]: RM neighbours in each row of A. */
+                const global float *ap = A + a_off + (size_t)k0 * (size_t)lda + i0;
+                int ri[RM];
 #pragma unroll
                 for (int r = 0; r < RM; r++)
-                    acc[r] = fma((VT)(ap[ri[r]]), bv, acc[r]);
-                ap += lda;
-            }
+                    ri[r] = min(i0 + r, M - 1) - i0;
+                for (int p = 0; p < kn; p++) {
+                    VT bv = bs[p * NS + s];
+#pragma unroll
+                    for (int r = 0; r < RM; r++)
+                        acc[r] = fma((VT)(ap[ri[r]]), bv, acc[r]);
+                    ap += lda;
+                }
 #else
-            /* op(A)(i, p) = A[i * lda + p]: RM rows of A, each read along K. */
-            const global float *ar[RM];
-#pragma unroll
-            for (int r = 0; r < RM; r++)
-                ar[r] = A + a_off + (size_t)min(i0 + r, M - 1) * (size_t)lda + k0;
-            for (int p = 0; p < kn; p++) {
-                VT bv = bs[p];
+                /* op(A)(i, p) = A[i * lda + p]: RM rows of A, each read along K. */
+                const global float *ar[RM];
 #pragma unroll
                 for (int r = 0; r < RM; r++)
-                    acc[r] = fma((VT)(ar[r][p]), bv, acc[r]);
-            }
+                    ar[r] = A + a_off + (size_t)min(i0 + r, M - 1) * (size_t)lda + k0;
+                for (int p = 0; p < kn; p++) {
+                    VT bv = bs[p * NS + s];
+#pragma unroll
+                    for (int r = 0; r < RM; r++)
+                        acc[r] = fma((VT)(ar[r][p]), bv, acc[r]);
+                }
 #endif
-            if (!last) {
+                if (!last) {
 #pragma unroll
-                for (int r = 0; r < RM; r++)
-                    cacc[rb * RM + r] = acc[r];
-                continue;
-            }
+                    for (int r = 0; r < RM; r++)
+                        park[r] = acc[r];
+                    continue;
+                }
 #pragma unroll
-            for (int r = 0; r < RM; r++) {
-                int i = i0 + r;
-                if (i >= M)
-                    break;
-                global float *c = C + c_off + (size_t)i * (size_t)ldc + j0;
-                if (nv == VW) {
-                    VT old = beta == 0.0f ? (VT)(0.0f) : VLOAD(0, c);
-                    VSTORE(AXPBY(acc[r], old), 0, c);
-                } else {
-                    float out[VW];
-                    VSTORE(acc[r], 0, out);
-                    for (int v = 0; v < nv; v++)
-                        c[v] = AXPBY(out[v], c[v]);
+                for (int r = 0; r < RM; r++) {
+                    int i = i0 + r;
+                    if (i >= M)
+                        break;
+                    global float *c = C + c_off + (size_t)i * (size_t)ldc + j0;
+                    if (nv == VW) {
+                        VT old = beta == 0.0f ? (VT)(0.0f) : VLOAD(0, c);
+                        VSTORE(AXPBY(acc[r], old), 0, c);
+                    } else {
+                        float out[VW];
+                        VSTORE(acc[r], 0, out);
+                        for (int v = 0; v < nv; v++)
+                            c[v] = AXPBY(out[v], c[v]);
+                    }
                 }
             }
         }

@@ -44,7 +44,8 @@ typedef struct sc_gemm_params {
     int vw;  /* columns per work-item, one floatVW register (4, 8, 16) */
     int rm;  /* rows per register block (1..8): rm accumulators of floatVW */
     int nrb; /* register blocks per work-item (1..32): it owns nrb * rm rows of C */
-    int kb;  /* K block (8..512): the private copy of op(B) holds kb x vw floats */
+    int ns;  /* strips of vw columns per work-item (1..16): longer runs of each row of B */
+    int kb;  /* K block (8..512): the private copy of op(B) holds kb x ns * vw floats */
     int wg;  /* work-items per work-group to aim for (1..1024, a power of two) */
 } sc_gemm_params;
 
@@ -53,7 +54,7 @@ typedef struct sc_gemm_params {
 int sc_gemm_params_get(sc_ctx *ctx, sc_gemm_params *out);
 /* Validates and uses p on ctx's device from now on; with save, also for later runs. */
 int sc_gemm_params_set(sc_ctx *ctx, const sc_gemm_params *p, int save);
-/* Parameters as text ("vw=16 rm=6 nrb=16 kb=128 wg=16") and back;
+/* Parameters as text ("vw=16 rm=6 nrb=16 ns=1 kb=128 wg=16") and back;
  * parse fails naming the bad field and leaves *out untouched. */
 void sc_gemm_params_format(const sc_gemm_params *p, char *buf, size_t size);
 int sc_gemm_params_parse(const char *text, sc_gemm_params *out);

@@ -43,9 +43,9 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
     SC_TRY(sc_gemm_params_get(ctx, &p));
     char defines[160];
     snprintf(defines, sizeof defines,
-             "#define VW %d\n#define RM %d\n#define NRB %d\n#define KB %d\n#define TA %d\n"
-             "#define TB %d\n",
-             p.vw, p.rm, p.nrb, p.kb, g->ta, g->tb);
+             "#define VW %d\n#define RM %d\n#define NRB %d\n#define NS %d\n#define KB %d\n"
+             "#define TA %d\n#define TB %d\n",
+             p.vw, p.rm, p.nrb, p.ns, p.kb, g->ta, g->tb);
     cl_kernel k = sc_kernel(ctx, "gemm", defines, "gemm_strip");
     if (!k)
         return sc_fail_context("%s: own GEMM kernel (SIAMCL_GEMM=clblast bypasses it)",
@@ -57,7 +57,8 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
                           SC_ARG(c_off), SC_ARG(g->ldc)));
     size_t rows = (size_t)p.rm * (size_t)p.nrb;
     size_t g0 = ((size_t)g->m + rows - 1) / rows;
-    size_t g1 = ((size_t)g->n + (size_t)p.vw - 1) / (size_t)p.vw;
+    size_t cols = (size_t)p.vw * (size_t)p.ns;
+    size_t g1 = ((size_t)g->n + cols - 1) / cols;
     size_t local[2], global[2];
     pick_local(ctx, k, p.wg, g0, g1, local, global);
     return sc_launch(ctx, k, 2, global, local, g->label);
