@@ -1,0 +1,265 @@
+/* SGEMM at the baseline network's shapes (bench/gemm_shapes.h): CLBlast as shipped against
+ * the own kernels (cl/gemm.cl), each as median kernel time (OpenCL profiling events),
+ * GFLOP/s and % of the FMA peak measured in the same run.
+ *   bench_gemm [--quick] [--own-only] [--reps N] [--only TEXT] [--tune [--save]] [device]
+ * --tune searches the own kernels' tile sizes over these shapes (coordinate descent from the
+ * current ones), compares the best with CLBlast and, with --save, stores both choices in the
+ * tuning store (siamcl/tuning.h) for every later run on this device. */
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "gemm_shapes.h"
+#include "siamcl/ops_gemm.h"
+#include "siamcl/tuning.h"
+
+typedef struct gemm_run {
+    const gemm_shape *s;
+    sc_gemm_backend backend;
+    cl_mem a, b, c;
+} gemm_run;
+
+static int run_gemm(sc_ctx *ctx, void *user)
+{
+    const gemm_run *r = user;
+    const gemm_shape *s = r->s;
+    int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+    return sc_gemm_on(ctx, r->backend, s->ta, s->tb, s->m, s->n, s->k, 1.0f, r->a, 0, lda, r->b,
+                      0, ldb, 0.0f, r->c, 0, s->n, "gemm");
+}
+
+static int time_shape(sc_ctx *ctx, sc_gemm_backend backend, const gemm_shape *s, cl_mem *bufs,
+                      int reps, double *secs)
+{
+    gemm_run r = {s, backend, bufs[0], bufs[1], bufs[2]};
+    bench_result res;
+    SC_TRY(bench_time(ctx, run_gemm, &r, reps, &res, NULL, 0));
+    *secs = res.kernel_s;
+    return SC_OK;
+}
+
+static int selected(const gemm_shape *s, const char *only)
+{
+    return !only || strstr(s->name, only) != NULL;
+}
+
+/* Sum over the selected shapes of the own kernels' median times; FLT_MAX when the
+ * parameters fail (a device may reject a tile size: too many registers, ...). */
+static double own_total(sc_ctx *ctx, const sc_gemm_params *p, cl_mem *bufs, int reps,
+                        const char *only)
+{
+    if (sc_gemm_params_set(ctx, p, 0) != SC_OK)
+        return FLT_MAX;
+    double total = 0;
+    for (int i = 0; i < N_BASELINE_GEMMS; i++) {
+        double s;
+        if (!selected(&baseline_gemms[i], only))
+            continue;
+        if (time_shape(ctx, SC_GEMM_OWN, &baseline_gemms[i], bufs, reps, &s) != SC_OK)
+            return FLT_MAX;
+        total += s;
+    }
+    return total;
+}
+
+static void print_params(const char *what, const sc_gemm_params *p, double secs)
+{
+    char text[160];
+    sc_gemm_params_format(p, text, sizeof text);
+    printf("  %-10s %-52s %9.2f ms\n", what, text, 1e3 * secs);
+    fflush(stdout);
+}
+
+/* Coordinate descent: each group of fields in turn, keeping the best. */
+static int tune(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save,
+                double clblast_total)
+{
+    sc_gemm_params best;
+    SC_TRY(sc_gemm_params_get(ctx, &best));
+    double best_t = own_total(ctx, &best, bufs, reps, only);
+    printf("tuning the own kernels over %s shapes (sum of median times):\n",
+           only ? "the selected" : "all baseline");
+    print_params("start", &best, best_t);
+    /* Register block (vw x rm: the accumulators must fit the vector registers), rows per
+     * item, K block, work-group size. */
+    static const int blocks[][2] = {{16, 6}, {16, 4}, {16, 5}, {16, 3}, {8, 8}, {8, 6},
+                                    {8, 4}, {4, 8}};
+    static const int nrbs[] = {4, 8, 16, 24, 32};
+    static const int nss[] = {1, 2, 4, 8, 16};
+    static const int kbs[] = {16, 32, 64, 128, 256};
+    static const int wgs[] = {1, 4, 16, 64, 256};
+    for (int pass = 0; pass < 5; pass++) {
+        int n = pass == 0 ? 8 : 5;
+        for (int i = 0; i < n; i++) {
+            sc_gemm_params p = best;
+            if (pass == 0) {
+                p.vw = blocks[i][0];
+                p.rm = blocks[i][1];
+            } else if (pass == 1) {
+                p.nrb = nrbs[i];
+            } else if (pass == 2) {
+                p.ns = nss[i];
+            } else if (pass == 3) {
+                p.kb = kbs[i];
+            } else {
+                p.wg = wgs[i];
+            }
+            if (memcmp(&p, &best, sizeof p) == 0)
+                continue;
+            double t = own_total(ctx, &p, bufs, reps, only);
+            print_params(t < best_t ? "better" : "tried", &p, t);
+            if (t < best_t) {
+                best_t = t;
+                best = p;
+            }
+        }
+    }
+    SC_TRY(sc_gemm_params_set(ctx, &best, save));
+    print_params("best", &best, best_t);
+    sc_gemm_backend choice = SC_GEMM_OWN;
+    if (clblast_total > 0 && clblast_total < best_t)
+        choice = SC_GEMM_CLBLAST;
+    if (clblast_total > 0)
+        printf("backend: %s (own %.2f ms, CLBlast %.2f ms)\n", sc_gemm_backend_name(choice),
+               1e3 * best_t, 1e3 * clblast_total);
+    if (save) {
+        SC_TRY(sc_gemm_backend_set(ctx, choice, 1));
+        char path[1024];
+        if (sc_tuning_path(ctx, path, sizeof path) == SC_OK)
+            printf("saved to %s\n", path);
+    }
+    return SC_OK;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench_gemm [--quick] [--own-only] [--reps N] [--only TEXT] "
+                    "[--tune [--save]] [device]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0, own_only = 0, reps = 5, do_tune = 0, save = 0;
+    const char *device = NULL, *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
+        else if (strcmp(argv[i], "--own-only") == 0)
+            own_only = 1;
+        else if (strcmp(argv[i], "--tune") == 0)
+            do_tune = 1;
+        else if (strcmp(argv[i], "--save") == 0)
+            save = 1;
+        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (argv[i][0] == '-')
+            return usage();
+        else
+            device = argv[i];
+    }
+    if (reps < 1)
+        return usage();
+    if (quick)
+        reps = 3;
+    sc_ctx *ctx;
+    if (sc_ctx_create(&ctx, device, SC_CTX_PROFILE) != SC_OK) {
+        fprintf(stderr, "bench_gemm: %s\n", sc_last_error());
+        return 1;
+    }
+    if (ctx->warning[0])
+        fprintf(stderr, "bench_gemm: %s\n", ctx->warning);
+
+    /* One set of buffers for the largest operands. */
+    size_t na = 0, nb = 0, nc = 0;
+    for (int i = 0; i < N_BASELINE_GEMMS; i++) {
+        const gemm_shape *s = &baseline_gemms[i];
+        size_t a = (size_t)s->m * s->k, b = (size_t)s->k * s->n, c = (size_t)s->m * s->n;
+        na = a > na ? a : na;
+        nb = b > nb ? b : nb;
+        nc = c > nc ? c : nc;
+    }
+    size_t most = na > nb ? (na > nc ? na : nc) : (nb > nc ? nb : nc);
+    float *host = malloc(most * sizeof *host);
+    cl_mem bufs[3] = {NULL, NULL, NULL};
+    size_t sizes[3] = {na, nb, nc};
+    int rc = host ? SC_OK : sc_fail("out of host memory");
+    for (size_t i = 0; rc == SC_OK && i < most; i++)
+        host[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
+    for (int i = 0; rc == SC_OK && i < 3; i++) {
+        rc = sc_buffer_alloc(ctx, &bufs[i], sizes[i] * sizeof(float), "GEMM operand");
+        if (rc == SC_OK && clEnqueueWriteBuffer(ctx->queue, bufs[i], CL_TRUE, 0,
+                                                sizes[i] * sizeof(float), host, 0, NULL,
+                                                NULL) != CL_SUCCESS)
+            rc = sc_fail("uploading GEMM operands failed");
+    }
+    free(host);
+
+    bench_peaks pk;
+    if (rc == SC_OK)
+        rc = bench_measure_peaks(ctx, 1, &pk);
+    if (rc == SC_OK) {
+        bench_print_peaks(ctx, &pk);
+        sc_gemm_params p;
+        char text[160];
+        sc_gemm_params_get(ctx, &p);
+        sc_gemm_params_format(&p, text, sizeof text);
+        printf("default backend: %s; own kernel parameters: %s\n",
+               sc_gemm_backend_name(sc_gemm_backend_for(ctx)), text);
+        printf("median of %d (CLBlast: %d) repeats, kernel time from profiling events\n\n",
+               reps, reps < 3 ? reps : 3);
+        printf("%-34s %5s %5s %6s %-3s | %9s %7s %6s | %9s %7s %6s | %7s\n", "GEMM", "m", "n",
+               "k", "op", "own ms", "GFLOP/s", "%peak", "CLBlast", "GFLOP/s", "%peak", "speedup");
+    }
+    double flops_all = 0, own_all = 0, clb_all = 0;
+    for (int i = 0; rc == SC_OK && i < N_BASELINE_GEMMS; i++) {
+        const gemm_shape *s = &baseline_gemms[i];
+        if (!selected(s, only))
+            continue;
+        double flops = gemm_shape_flops(s), t_own = 0, t_clb = 0;
+        rc = time_shape(ctx, SC_GEMM_OWN, s, bufs, reps, &t_own);
+        /* CLBlast runs at a few GFLOP/s on PoCL: fewer repeats keep the run short. */
+        if (rc == SC_OK && !own_only)
+            rc = time_shape(ctx, SC_GEMM_CLBLAST, s, bufs, reps < 3 ? reps : 3, &t_clb);
+        if (rc != SC_OK)
+            break;
+        flops_all += flops;
+        own_all += t_own;
+        clb_all += t_clb;
+        double g_own = 1e-9 * flops / t_own, g_clb = t_clb > 0 ? 1e-9 * flops / t_clb : 0;
+        printf("%-34s %5d %5d %6d %c%c  | %9.3f %7.1f %5.1f%% | ", s->name, s->m, s->n, s->k,
+               s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', 1e3 * t_own, g_own,
+               100 * g_own / pk.gflops);
+        if (own_only)
+            printf("%9s %7s %6s | %7s\n", "-", "-", "-", "-");
+        else
+            printf("%9.3f %7.1f %5.1f%% | %6.1fx\n", 1e3 * t_clb, g_clb, 100 * g_clb / pk.gflops,
+                   t_clb / t_own);
+        fflush(stdout);
+    }
+    if (rc == SC_OK && own_all > 0) {
+        double g_own = 1e-9 * flops_all / own_all;
+        printf("%-34s %5s %5s %6s %-3s | %9.3f %7.1f %5.1f%% | ", "all (one training step)", "",
+               "", "", "", 1e3 * own_all, g_own, 100 * g_own / pk.gflops);
+        if (own_only || clb_all <= 0)
+            printf("%9s %7s %6s | %7s\n", "-", "-", "-", "-");
+        else {
+            double g_clb = 1e-9 * flops_all / clb_all;
+            printf("%9.3f %7.1f %5.1f%% | %6.1fx\n", 1e3 * clb_all, g_clb,
+                   100 * g_clb / pk.gflops, clb_all / own_all);
+        }
+    }
+    if (rc == SC_OK && do_tune)
+        rc = tune(ctx, bufs, reps, only, save, own_only ? 0.0 : clb_all);
+    for (int i = 0; i < 3; i++)
+        if (bufs[i])
+            clReleaseMemObject(bufs[i]);
+    if (rc != SC_OK)
+        fprintf(stderr, "bench_gemm: %s\n", sc_last_error());
+    sc_ctx_destroy(ctx);
+    return rc == SC_OK ? 0 : 1;
+}
