@@ -123,3 +123,79 @@ __kernel void conv2d_direct(__global const float *x, int x_off, __global const f
     }
     y[y_off + g] = s;
 }
+
+/* im2col for CPUs: one work-item per (row kk of the matrix, image i, output row oy) writes
+ * the ow contiguous columns of that output row. On a CPU runtime each work-item is a loop
+ * iteration, so a long inner loop of contiguous stores (and strided loads) is what runs
+ * fast; the column-per-item kernel above suits GPUs, whose neighbouring items coalesce. */
+__kernel void im2col_rows(__global const float *x, int x_off, __global float *col, int col_off,
+                          int nb, int cin, int h, int w, int k, int stride, int pad, int oh,
+                          int ow)
+{
+    int r = get_global_id(0); /* i * oh + oy */
+    int kk = get_global_id(1);
+    if (r >= nb * oh || kk >= cin * k * k)
+        return;
+    int i = r / oh, oy = r - i * oh;
+    int kx = kk % k, t = kk / k;
+    int ky = t % k, ci = t / k;
+    int ncols = nb * oh * ow;
+    __global float *cp = col + col_off + kk * ncols + (i * oh + oy) * ow;
+    int iy = oy * stride - pad + ky;
+    if (iy < 0 || iy >= h) {
+        for (int ox = 0; ox < ow; ox++)
+            cp[ox] = 0.0f;
+        return;
+    }
+    __global const float *xp = x + x_off + ((i * cin + ci) * h + iy) * w;
+    /* ox range whose ix = ox * stride - pad + kx falls inside [0, w) */
+    int lo = pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0;
+    int hi = (w - 1 + pad - kx) / stride + 1;
+    if (hi > ow)
+        hi = ow;
+    if (lo > ow)
+        lo = ow;
+    int ox = 0;
+    for (; ox < lo; ox++)
+        cp[ox] = 0.0f;
+    for (; ox < hi; ox++)
+        cp[ox] = xp[ox * stride - pad + kx];
+    for (; ox < ow; ox++)
+        cp[ox] = 0.0f;
+}
+
+/* col2im for CPUs: one work-item per input row (image i, channel ci, row iy) accumulates
+ * every matrix entry that im2col_rows copied from that row. The item owns the row, so the
+ * accumulation needs no atomics, and its loads walk contiguous output columns. */
+__kernel void col2im_rows(__global const float *col, int col_off, __global float *dx, int dx_off,
+                          int nb, int cin, int h, int w, int k, int stride, int pad, int oh,
+                          int ow)
+{
+    int r = get_global_id(0); /* (i * cin + ci) * h + iy */
+    if (r >= nb * cin * h)
+        return;
+    int iy = r % h, t = r / h;
+    int ci = t % cin, i = t / cin;
+    int ncols = nb * oh * ow;
+    __global float *dr = dx + dx_off + r * w;
+    for (int ix = 0; ix < w; ix++)
+        dr[ix] = 0.0f;
+    for (int ky = 0; ky < k; ky++) {
+        int ty = iy + pad - ky;
+        if (ty < 0 || ty % stride)
+            continue;
+        int oy = ty / stride;
+        if (oy >= oh)
+            continue;
+        for (int kx = 0; kx < k; kx++) {
+            __global const float *cp =
+                col + col_off + ((ci * k + ky) * k + kx) * ncols + (i * oh + oy) * ow;
+            int lo = pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0;
+            int hi = (w - 1 + pad - kx) / stride + 1;
+            if (hi > ow)
+                hi = ow;
+            for (int ox = lo; ox < hi; ox++)
+                dr[ox * stride - pad + kx] += cp[ox];
+        }
+    }
+}

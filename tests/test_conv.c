@@ -222,6 +222,22 @@ Test(conv, backward_baseline_17x17_one_image_and_chunks)
         check_backward(3, baseline[i], 17, 17, i % 2 ? WS_ONE : WS_TWO, 1, 80u + i);
 }
 
+/* Both im2col/col2im layouts whatever device runs the tests, so a CPU-only CI still checks
+ * the kernels a GPU would use (and the reverse on a GPU). */
+Test(conv, both_kernel_layouts_match_the_reference)
+{
+    for (int rows = 0; rows <= 1; rows++) {
+        sc_conv2d_force_layout(rows);
+        for (int i = 0; i < 4; i++) {
+            check_forward(2, baseline[i], 13, 11, WS_BATCH, 1, 100u + i);
+            check_backward(2, baseline[i], 17, 17, WS_TWO, 1, 110u + i);
+        }
+        check_backward(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_ONE, 1, 120u);
+        check_forward(1, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_BATCH, 1, 121u);
+    }
+    sc_conv2d_force_layout(-1);
+}
+
 Test(conv, backward_k3_s1_p1_and_1x1)
 {
     check_backward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 1, 90u);

@@ -44,6 +44,11 @@ int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
                        const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx, sc_tensor *dw,
                        sc_tensor *db, sc_tensor *ws);
 
+/* The im2col/col2im kernels follow the device: on CPUs one work-item per matrix row (long
+ * contiguous inner loops), on GPUs one per column (coalesced neighbours). Tests force each:
+ * 1 = CPU rows, 0 = GPU columns, -1 = by device type (the default). */
+void sc_conv2d_force_layout(int rows);
+
 /* ---- bias over channels --------------------------------------------------------------
  * y is [N, C, ...] (4-D NCHW, or 2-D [N, C] for linear layers): channel = dim 1. */
 

@@ -82,10 +82,22 @@ static int chunk_images(const sc_conv2d_desc *d, const sc_tensor *x, const sc_te
     return SC_OK;
 }
 
+/* Which im2col/col2im kernels run: -1 by device type, 0 the GPU layout, 1 the CPU rows. */
+static int forced_rows = -1;
+
+void sc_conv2d_force_layout(int rows) { forced_rows = rows; }
+
+static int use_rows(const sc_ctx *ctx)
+{
+    return forced_rows >= 0 ? forced_rows : (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
+}
+
 static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, int n0,
                          int cnt, cl_mem col, int col_off, int oh, int ow)
 {
-    cl_kernel k = sc_kernel(ctx, "conv", NULL, "im2col");
+    /* CPUs run work-items as loop iterations: there a long contiguous inner loop wins. */
+    int rows = use_rows(ctx);
+    cl_kernel k = sc_kernel(ctx, "conv", NULL, rows ? "im2col_rows" : "im2col");
     if (!k)
         return SC_ERR;
     int h = x->shape[2], w = x->shape[3];
@@ -93,6 +105,10 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
     SC_TRY(sc_kernel_args(k, 13, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(col), SC_ARG(col_off),
                           SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
                           SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
+    if (rows) {
+        size_t global[2] = {(size_t)cnt * oh, (size_t)d->cin * d->k * d->k};
+        return sc_launch(ctx, k, 2, global, NULL, "conv.im2col");
+    }
     size_t wg = sc_kernel_wg(ctx, k, 64);
     size_t local[2] = {wg, 1};
     size_t global[2] = {sc_round_up((size_t)cnt * oh * ow, wg), (size_t)d->cin};
@@ -102,7 +118,8 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
 static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int col_off,
                          const sc_tensor *dx, int n0, int cnt, int oh, int ow)
 {
-    cl_kernel k = sc_kernel(ctx, "conv", NULL, "col2im");
+    int rows = use_rows(ctx); /* see launch_im2col */
+    cl_kernel k = sc_kernel(ctx, "conv", NULL, rows ? "col2im_rows" : "col2im");
     if (!k)
         return SC_ERR;
     int h = dx->shape[2], w = dx->shape[3];
@@ -110,7 +127,8 @@ static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int c
     SC_TRY(sc_kernel_args(k, 13, SC_ARG(col), SC_ARG(col_off), SC_ARG(dx->buf), SC_ARG(dx_off),
                           SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
                           SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
-    return sc_launch_1d(ctx, k, (size_t)cnt * d->cin * h * w, "conv.col2im");
+    size_t items = (size_t)cnt * d->cin * h * (rows ? 1 : w);
+    return sc_launch_1d(ctx, k, items, "conv.col2im");
 }
 
 /* t[c, i*P + p] <-> y[i, c, p] for a chunk; to_nchw also adds the bias when b is given. */
