@@ -1,10 +1,15 @@
 /* SGEMM at the baseline network's shapes (bench/gemm_shapes.h): CLBlast as shipped against
  * the own kernels (cl/gemm.cl), each as median kernel time (OpenCL profiling events),
  * GFLOP/s and % of the FMA peak measured in the same run.
- *   bench_gemm [--quick] [--own-only] [--reps N] [--only TEXT] [--tune [--save]] [device]
- * --tune searches the own kernels' tile sizes over these shapes (coordinate descent from the
+ *   bench_gemm [--quick] [--own-only] [--reps N] [--only TEXT] [--tune] [--tune-clblast]
+ *              [--save] [device]
+ * --tune searches the own kernel's tile sizes over these shapes (coordinate descent from the
  * current ones), compares the best with CLBlast and, with --save, stores both choices in the
- * tuning store (siamcl/tuning.h) for every later run on this device. */
+ * tuning store (siamcl/tuning.h) for every later run on this device.
+ * --tune-clblast tries a few parameter sets for CLBlast's Xgemm kernel (its tuned entries
+ * for CPUs, and sets without local memory, which PoCL runs without spilling) on the
+ * selected shapes (by default conv4 and fc1: CLBlast is slow) and, with --save, keeps the
+ * best when it beats CLBlast's own choice. */
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +95,7 @@ static int tune(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save,
     static const int nss[] = {1, 2, 4, 8, 16};
     static const int kbs[] = {16, 32, 64, 128, 256};
     static const int wgs[] = {1, 4, 16, 64, 256};
-    for (int pass = 0; pass < 5; pass++) {
+    for (int pass = 0; pass < 6; pass++) {
         int n = pass == 0 ? 8 : 5;
         for (int i = 0; i < n; i++) {
             sc_gemm_params p = best;
@@ -103,6 +108,8 @@ static int tune(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save,
                 p.ns = nss[i];
             } else if (pass == 3) {
                 p.kb = kbs[i];
+            } else if (pass == 4) {
+                p.kbt = kbs[i];
             } else {
                 p.wg = wgs[i];
             }
@@ -133,16 +140,83 @@ static int tune(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save,
     return SC_OK;
 }
 
+/* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
+static const char *clblast_sets[] = {
+    /* CLBlast 1.5's entries for Intel CPUs (default, i7-4790K, i7-2670QM) */
+    "GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 MWG=32 NDIMB=8 NDIMC=8 NWG=64 SA=0 SB=0 "
+    "STRM=0 STRN=0 VWM=4 VWN=4",
+    "GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=8 MDIMC=8 MWG=128 NDIMB=8 NDIMC=8 NWG=128 SA=1 SB=1 "
+    "STRM=1 STRN=0 VWM=1 VWN=8",
+    "GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=8 MDIMC=8 MWG=128 NDIMB=16 NDIMC=8 NWG=128 SA=0 SB=1 "
+    "STRM=1 STRN=1 VWM=1 VWN=8",
+    /* no local memory (no barriers), 8 x 8 floats per work-item in float8 */
+    "GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 MWG=64 NDIMB=8 NDIMC=8 NWG=64 SA=0 SB=0 "
+    "STRM=0 STRN=0 VWM=8 VWN=8",
+    "GEMMK=0 KREG=1 KWG=16 KWI=1 MDIMA=4 MDIMC=4 MWG=32 NDIMB=4 NDIMC=4 NWG=32 SA=0 SB=0 "
+    "STRM=0 STRN=0 VWM=8 VWN=8",
+    "GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=4 MDIMC=4 MWG=32 NDIMB=8 NDIMC=8 NWG=64 SA=0 SB=0 "
+    "STRM=0 STRN=0 VWM=8 VWN=8",
+    "GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=16 MDIMC=16 MWG=64 NDIMB=16 NDIMC=16 NWG=64 SA=0 SB=0 "
+    "STRM=0 STRN=0 VWM=4 VWN=4",
+};
+
+static double clblast_total(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only)
+{
+    double total = 0;
+    for (int i = 0; i < N_BASELINE_GEMMS; i++) {
+        double s;
+        if (!selected(&baseline_gemms[i], only))
+            continue;
+        if (time_shape(ctx, SC_GEMM_CLBLAST, &baseline_gemms[i], bufs, reps, &s) != SC_OK)
+            return FLT_MAX;
+        total += s;
+    }
+    return total;
+}
+
+static int tune_clblast(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save)
+{
+    printf("\ntuning CLBlast's Xgemm over %s (sum of median times):\n",
+           only ? only : "the conv4 and fc1 shapes");
+    double base = clblast_total(ctx, bufs, reps, only);
+    printf("  %-8s %-100s %9.2f ms\n", "shipped", "(CLBlast's choice for this device)",
+           1e3 * base);
+    double best = base;
+    int best_i = -1;
+    for (int i = 0; i < (int)(sizeof clblast_sets / sizeof clblast_sets[0]); i++) {
+        double t = FLT_MAX;
+        if (sc_gemm_clblast_override(ctx, clblast_sets[i], 0) == SC_OK)
+            t = clblast_total(ctx, bufs, reps, only);
+        if (t == FLT_MAX)
+            printf("  %-8s %-100s failed: %s\n", "tried", clblast_sets[i], sc_last_error());
+        else
+            printf("  %-8s %-100s %9.2f ms\n", t < best ? "better" : "tried", clblast_sets[i],
+                   1e3 * t);
+        fflush(stdout);
+        if (t < best) {
+            best = t;
+            best_i = i;
+        }
+    }
+    if (best_i < 0) {
+        printf("CLBlast's own choice stays (no set was faster)\n");
+        return SC_OK;
+    }
+    printf("best: %s (%.2fx CLBlast's choice)\n", clblast_sets[best_i], base / best);
+    /* Leave the best in force for the rest of the run, saved when asked. */
+    return sc_gemm_clblast_override(ctx, clblast_sets[best_i], save);
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_gemm [--quick] [--own-only] [--reps N] [--only TEXT] "
-                    "[--tune [--save]] [device]\n");
+                    "[--tune] [--tune-clblast] [--save] [device]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    int quick = 0, own_only = 0, reps = 5, do_tune = 0, save = 0;
+    int quick = 0, own_only = 0, reps = 5, do_tune = 0, tune_cl = 0, save = 0;
     const char *device = NULL, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -151,6 +225,8 @@ int main(int argc, char **argv)
             own_only = 1;
         else if (strcmp(argv[i], "--tune") == 0)
             do_tune = 1;
+        else if (strcmp(argv[i], "--tune-clblast") == 0)
+            tune_cl = 1;
         else if (strcmp(argv[i], "--save") == 0)
             save = 1;
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
@@ -253,6 +329,8 @@ int main(int argc, char **argv)
                    100 * g_clb / pk.gflops, clb_all / own_all);
         }
     }
+    if (rc == SC_OK && tune_cl)
+        rc = tune_clblast(ctx, bufs, reps < 3 ? reps : 3, only ? only : "conv4", save);
     if (rc == SC_OK && do_tune)
         rc = tune(ctx, bufs, reps, only, save, own_only ? 0.0 : clb_all);
     for (int i = 0; i < 3; i++)

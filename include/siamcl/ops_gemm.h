@@ -46,6 +46,8 @@ typedef struct sc_gemm_params {
     int nrb; /* register blocks per work-item (1..32): it owns nrb * rm rows of C */
     int ns;  /* strips of vw columns per work-item (1..16): longer runs of each row of B */
     int kb;  /* K block (8..512): the private copy of op(B) holds kb x ns * vw floats */
+    int kbt; /* K block when op(B) = B^T (8..512); then ns = 1: the copy already reads runs
+                of kbt floats along K, and N (kernel size x channels) is often small */
     int wg;  /* work-items per work-group to aim for (1..1024, a power of two) */
 } sc_gemm_params;
 
@@ -54,10 +56,17 @@ typedef struct sc_gemm_params {
 int sc_gemm_params_get(sc_ctx *ctx, sc_gemm_params *out);
 /* Validates and uses p on ctx's device from now on; with save, also for later runs. */
 int sc_gemm_params_set(sc_ctx *ctx, const sc_gemm_params *p, int save);
-/* Parameters as text ("vw=16 rm=6 nrb=16 ns=1 kb=128 wg=16") and back;
+/* Parameters as text ("vw=16 rm=4 nrb=16 ns=4 kb=32 kbt=128 wg=16") and back;
  * parse fails naming the bad field and leaves *out untouched. */
 void sc_gemm_params_format(const sc_gemm_params *p, char *buf, size_t size);
 int sc_gemm_params_parse(const char *text, sc_gemm_params *out);
+
+/* Parameters for CLBlast's Xgemm kernel on ctx's device, "GEMMK=0 KREG=1 KWG=32 KWI=2
+ * MDIMA=8 MDIMC=8 MWG=64 NDIMB=8 NDIMC=8 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=4 VWN=4" (all
+ * 16, any order), applied with CLBlastOverrideParameters from the next CLBlast call on.
+ * With save they are stored (key "clblast.xgemm") and applied by every later run before
+ * its first CLBlast call. */
+int sc_gemm_clblast_override(sc_ctx *ctx, const char *params, int save);
 
 /* CLBlast status codes by name ("CLBlastInsufficientMemoryA"), "unknown" otherwise. */
 const char *sc_clblast_status_name(int status);

@@ -35,11 +35,12 @@ static sc_gemm_params default_params(const sc_ctx *ctx)
          * conv GEMMs of the baseline. 4 strips per item read B's rows in runs of 256 bytes;
          * the private copy of B (8 KiB) and the parked accumulators (16 KiB) fit L1.
          * Measured on PoCL (AMD EPYC, AVX2) against the other shapes bench_gemm --tune
-         * tries: 10-30% better than 6 rows and one strip at the conv1-2 shapes. */
-        sc_gemm_params p = {16, 4, 16, 4, 32, 16};
+         * tries: 10-30% better than 6 rows and one strip at the conv1-2 shapes. With B
+         * transposed (weight gradients) one strip and K blocks of 128 are 2-3x faster. */
+        sc_gemm_params p = {16, 4, 16, 4, 32, 128, 16};
         return p;
     }
-    sc_gemm_params p = {4, 4, 4, 1, 32, 64};
+    sc_gemm_params p = {4, 4, 4, 1, 32, 32, 64};
     return p;
 }
 
@@ -145,12 +146,12 @@ static int pow2_in(int v, int lo, int hi)
 static int check_params(const sc_gemm_params *p)
 {
     if ((p->vw != 4 && p->vw != 8 && p->vw != 16) || p->rm < 1 || p->rm > 8 || p->nrb < 1 ||
-        p->nrb > 32 || p->ns < 1 || p->ns > 16 || p->kb < 8 || p->kb > 512 ||
-        !pow2_in(p->wg, 1, 1024)) {
+        p->nrb > 32 || p->ns < 1 || p->ns > 16 || p->kb < 8 || p->kb > 512 || p->kbt < 8 ||
+        p->kbt > 512 || !pow2_in(p->wg, 1, 1024)) {
         char text[160];
         sc_gemm_params_format(p, text, sizeof text);
         return sc_fail("bad GEMM parameters '%s' (vw in 4/8/16, rm 1..8, nrb 1..32, ns "
-                       "1..16, kb 8..512, wg a power of two <= 1024)",
+                       "1..16, kb and kbt 8..512, wg a power of two <= 1024)",
                        text);
     }
     return SC_OK;
@@ -170,14 +171,14 @@ int sc_gemm_params_set(sc_ctx *ctx, const sc_gemm_params *p, int save)
 
 void sc_gemm_params_format(const sc_gemm_params *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "vw=%d rm=%d nrb=%d ns=%d kb=%d wg=%d", p->vw, p->rm, p->nrb, p->ns,
-             p->kb, p->wg);
+    snprintf(buf, size, "vw=%d rm=%d nrb=%d ns=%d kb=%d kbt=%d wg=%d", p->vw, p->rm, p->nrb,
+             p->ns, p->kb, p->kbt, p->wg);
 }
 
 int sc_gemm_params_parse(const char *text, sc_gemm_params *out)
 {
-    enum { NF = 6 };
-    static const char *names[NF] = {"vw", "rm", "nrb", "ns", "kb", "wg"};
+    enum { NF = 7 };
+    static const char *names[NF] = {"vw", "rm", "nrb", "ns", "kb", "kbt", "wg"};
     int vals[NF], seen[NF] = {0};
     const char *s = text;
     while (*s) {
@@ -202,7 +203,7 @@ int sc_gemm_params_parse(const char *text, sc_gemm_params *out)
     for (int i = 0; i < NF; i++)
         if (!seen[i])
             return sc_fail("GEMM parameters '%s': field '%s' missing", text, names[i]);
-    sc_gemm_params p = {vals[0], vals[1], vals[2], vals[3], vals[4], vals[5]};
+    sc_gemm_params p = {vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6]};
     SC_TRY(check_params(&p));
     *out = p;
     return SC_OK;

@@ -41,6 +41,10 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
                        g->label, g->a_off, g->b_off, g->c_off);
     sc_gemm_params p;
     SC_TRY(sc_gemm_params_get(ctx, &p));
+    if (g->tb) {
+        p.ns = 1;
+        p.kb = p.kbt;
+    }
     char defines[160];
     snprintf(defines, sizeof defines,
              "#define VW %d\n#define RM %d\n#define NRB %d\n#define NS %d\n#define KB %d\n"
