@@ -267,4 +267,20 @@ static inline void bench_print_peaks(const sc_ctx *ctx, const bench_peaks *pk)
            pk->gflops, pk->fma_chains, pk->fma_width, pk->copy_gbs, pk->triad_gbs);
 }
 
+/* Measures the peaks again at the end of a run and says how far they moved: on a shared
+ * machine the load changes during a run, and the % columns (against the first
+ * measurement) are only as good as that drift. */
+static inline void bench_print_drift(sc_ctx *ctx, const bench_peaks *start)
+{
+    bench_peaks end;
+    if (bench_measure_peaks(ctx, 1, &end) != SC_OK)
+        return;
+    printf("peaks again at the end: FMA %.1f GFLOP/s (%+.0f%%), memory %.1f GB/s (%+.0f%%)%s\n",
+           end.gflops, 100.0 * (end.gflops / start->gflops - 1.0), end.gbs,
+           100.0 * (end.gbs / start->gbs - 1.0),
+           end.gflops > 1.2 * start->gflops || end.gflops < 0.8 * start->gflops
+               ? ": the machine's load changed during the run, rerun for steadier ratios"
+               : "");
+}
+
 #endif

@@ -329,6 +329,8 @@ int main(int argc, char **argv)
                    100 * g_clb / pk.gflops, clb_all / own_all);
         }
     }
+    if (rc == SC_OK)
+        bench_print_drift(ctx, &pk);
     if (rc == SC_OK && tune_cl)
         rc = tune_clblast(ctx, bufs, reps < 3 ? reps : 3, only ? only : "conv4", save);
     if (rc == SC_OK && do_tune)

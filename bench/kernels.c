@@ -373,6 +373,8 @@ int main(int argc, char **argv)
     if (rc == SC_OK && !only)
         printf("\nbaseline training step (the ops above it uses, kernel time only): %.1f ms\n",
                1e3 * step_s);
+    if (rc == SC_OK)
+        bench_print_drift(ctx, &pk);
     release(&nb);
     if (rc != SC_OK)
         fprintf(stderr, "bench_kernels: %s\n", sc_last_error());
