@@ -247,6 +247,7 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
     char jsonl[1200];
     sc_run_path(r, "metrics.jsonl", jsonl, sizeof jsonl);
     progress_ctx pc = {r, t, fold, now(), t->step};
+    int logged_start = 0;
     sc_epoch_hooks h = {r->o->stop, r->o->stop_after_steps, on_step, &pc};
     double total_s = 0;
     int epochs_run = 0;
@@ -255,6 +256,11 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
         int stopped;
         double lr = sc_trainer_lr(t);
         SC_TRY(sc_trainer_epoch(t, &h, &loss, &stopped, &secs));
+        if (!logged_start && t->first_step_done > 0) {
+            logged_start = 1;
+            sc_run_msg(r, "startup: %.2f s from start to the end of the first training step",
+                       t->first_step_done - r->t_start);
+        }
         if (stopped) {
             SC_TRY(save_checkpoint(r, t, ckpt_name, NULL));
             r->o->interrupted = 1;
@@ -605,6 +611,7 @@ int sc_experiment_run(const sc_config *cfg, sc_run_opts *opts)
     if (!r)
         return sc_fail("out of host memory");
     r->cfg = cfg, r->o = opts;
+    r->t_start = now();
     opts->interrupted = 0;
     int rc = SC_ERR;
     if (choose_dir(r) != SC_OK)

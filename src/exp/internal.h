@@ -18,6 +18,7 @@ typedef struct sc_run {
     sc_dataset ds;
     char dir[1024];
     FILE *log;
+    double t_start; /* monotonic seconds when the run began */
     /* history for loss.png and the checkpoint */
     double loss_hist[4096];
     int n_loss;

@@ -336,6 +336,10 @@ int sc_trainer_epoch(sc_trainer *t, const sc_epoch_hooks *h, double *mean_loss, 
     while (t->pos < steps) {
         SC_TRY(train_step(t));
         done++;
+        if (t->first_step_done == 0) { /* startup cost: wait for the first step once */
+            SC_CL(clFinish(t->ctx->queue));
+            t->first_step_done = now();
+        }
         if (t->pos % every == 0 || t->pos == steps) {
             float l;
             SC_TRY(read_loss(t, t->pos - 1, &l));

@@ -40,6 +40,7 @@ typedef struct sc_trainer {
     int epoch;  /* epochs completed */
     int pos;    /* steps done in the current epoch */
     double epoch_loss_sum; /* losses of the current epoch read back so far (resume) */
+    double first_step_done; /* monotonic time the first step of this process finished, 0 before */
     int epoch_loss_n;
 } sc_trainer;
 
