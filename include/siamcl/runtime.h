@@ -68,6 +68,10 @@ int sc_kernel_args(cl_kernel k, int nargs, ...);
  * Never waits. */
 int sc_launch(sc_ctx *ctx, cl_kernel k, cl_uint dims, const size_t *global, const size_t *local,
               const char *label);
+/* A 1-D launch over n items and a 2-D one over a cols x rows matrix (square-ish groups of
+ * up to 16 x 16): global sizes rounded up to the work-group, so kernels check their bounds. */
+int sc_launch_1d(sc_ctx *ctx, cl_kernel k, size_t n, const char *label);
+int sc_launch_2d(sc_ctx *ctx, cl_kernel k, int cols, int rows, const char *label);
 /* Work-group size for a 1-D launch of k on this device (respects CL_KERNEL_WORK_GROUP_SIZE). */
 size_t sc_kernel_wg(sc_ctx *ctx, cl_kernel k, size_t preferred);
 static inline size_t sc_round_up(size_t n, size_t m) { return m ? (n + m - 1) / m * m : n; }

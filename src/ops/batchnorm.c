@@ -50,11 +50,6 @@ static size_t channel_group(sc_ctx *ctx, cl_kernel k, int m)
     return wg;
 }
 
-static int launch_elementwise(sc_ctx *ctx, cl_kernel k, size_t total, const char *label)
-{
-    size_t wg = sc_kernel_wg(ctx, k, 256), global = sc_round_up(total, wg);
-    return sc_launch(ctx, k, 1, &global, &wg, label);
-}
 
 int sc_batchnorm_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma,
                          const sc_tensor *beta, sc_tensor *running_mean, sc_tensor *running_var,
@@ -107,7 +102,7 @@ int sc_batchnorm_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma
         SC_TRY(sc_kernel_args(k, 8, SC_ARG(running_mean->buf), SC_ARG(rmoff),
                               SC_ARG(running_var->buf), SC_ARG(rvoff), SC_ARG(saved->buf),
                               SC_ARG(soff), SC_ARG(d.c), SC_ARG(eps)));
-        SC_TRY(launch_elementwise(ctx, k, c, "batchnorm.stats"));
+        SC_TRY(sc_launch_1d(ctx, k, c, "batchnorm.stats"));
     }
 
     cl_kernel k = sc_kernel(ctx, "batchnorm", NULL, "bn_apply");
@@ -118,7 +113,7 @@ int sc_batchnorm_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma
                           SC_ARG(saved->buf), SC_ARG(soff), SC_ARG(gamma->buf), SC_ARG(goff),
                           SC_ARG(beta->buf), SC_ARG(boff), SC_ARG(d.c), SC_ARG(d.s),
                           SC_ARG(total)));
-    return launch_elementwise(ctx, k, x->n, "batchnorm.apply");
+    return sc_launch_1d(ctx, k, x->n, "batchnorm.apply");
 }
 
 int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma,
@@ -165,5 +160,5 @@ int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamm
                           SC_ARG(dgamma->buf), SC_ARG(dgoff), SC_ARG(dbeta->buf), SC_ARG(dboff),
                           SC_ARG(dx->buf), SC_ARG(dxoff), SC_ARG(d.c), SC_ARG(d.s),
                           SC_ARG(total), SC_ARG(inv_m), SC_ARG(train)));
-    return launch_elementwise(ctx, k, x->n, "batchnorm.grad_input");
+    return sc_launch_1d(ctx, k, x->n, "batchnorm.grad_input");
 }

@@ -43,14 +43,6 @@ static inline int sc_expect_count(const sc_tensor *t, const char *op, const char
     return sc_fits_int(t, op, name);
 }
 
-/* Enqueues a 1-D kernel over n items (global rounded up to the work-group size; kernels
- * check their bounds). */
-static inline int sc_launch_1d(sc_ctx *ctx, cl_kernel k, size_t n, const char *label)
-{
-    size_t wg = sc_kernel_wg(ctx, k, 256);
-    size_t global = sc_round_up(n, wg);
-    return sc_launch(ctx, k, 1, &global, &wg, label);
-}
 
 /* out[r] = scale * sum_{o < outer, j < inner} in[o * outer_stride + r * inner + j] for r <
  * rows: one work-group per r, deterministic (bias.c; used by the bias gradient and global

@@ -32,24 +32,7 @@ static int same_tensor(const sc_tensor *a, const sc_tensor *b)
     return a->buf == b->buf && a->off == b->off && a->n == b->n && a->shape[0] == b->shape[0];
 }
 
-static int launch_1d(sc_ctx *ctx, cl_kernel k, size_t n, const char *label)
-{
-    size_t wg = sc_kernel_wg(ctx, k, 64);
-    size_t g = sc_round_up(n, wg);
-    return sc_launch(ctx, k, 1, &g, &wg, label);
-}
 
-/* (x, y) = (columns, rows) of a matrix, in square-ish work-groups. */
-static int launch_2d(sc_ctx *ctx, cl_kernel k, int cols, int rows, const char *label)
-{
-    size_t wg = sc_kernel_wg(ctx, k, 256);
-    size_t lx = wg < 16 ? wg : 16, ly = wg / lx;
-    if (ly > 16)
-        ly = 16;
-    size_t local[2] = {lx, ly};
-    size_t global[2] = {sc_round_up((size_t)cols, lx), sc_round_up((size_t)rows, ly)};
-    return sc_launch(ctx, k, 2, global, local, label);
-}
 
 int sc_distance_rows_forward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *b,
                              sc_tensor *d, int squared)
@@ -68,7 +51,7 @@ int sc_distance_rows_forward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *b
     SC_TRY(sc_kernel_args(k, 9, SC_ARG(a->buf), SC_ARG(ao), SC_ARG(b->buf), SC_ARG(bo),
                           SC_ARG(d->buf), SC_ARG(dof), SC_ARG(rows), SC_ARG(dim),
                           SC_ARG(squared)));
-    return launch_1d(ctx, k, (size_t)rows, "distance.rows");
+    return sc_launch_1d(ctx, k, (size_t)rows, "distance.rows");
 }
 
 int sc_distance_rows_backward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *b,
@@ -105,7 +88,7 @@ int sc_distance_rows_backward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *
                           SC_ARG(dab), SC_ARG(dao),
                           SC_ARG(dbb), SC_ARG(dbo), SC_ARG(rows), SC_ARG(dim),
                           SC_ARG(squared), SC_ARG(want_da), SC_ARG(want_db)));
-    return launch_1d(ctx, k, (size_t)rows * dim, "distance.rows_backward");
+    return sc_launch_1d(ctx, k, (size_t)rows * dim, "distance.rows_backward");
 }
 
 /* The two halves of a Siamese batch as [B, D] views. */
@@ -182,7 +165,7 @@ static int sq_norms(sc_ctx *ctx, const sc_tensor *x, int rows, int dim, cl_mem o
     int xo = (int)x->off;
     SC_TRY(sc_kernel_args(k, 6, SC_ARG(x->buf), SC_ARG(xo), SC_ARG(out), SC_ARG(out_off),
                           SC_ARG(rows), SC_ARG(dim)));
-    return launch_1d(ctx, k, (size_t)rows, "distance.norms");
+    return sc_launch_1d(ctx, k, (size_t)rows, "distance.norms");
 }
 
 int sc_distance_matrix_forward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *b,
@@ -205,7 +188,7 @@ int sc_distance_matrix_forward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor 
     SC_TRY(sc_kernel_args(k, 10, SC_ARG(dist->buf), SC_ARG(dof), SC_ARG(ws->buf), SC_ARG(na),
                           SC_ARG(ws->buf), SC_ARG(nb), SC_ARG(m), SC_ARG(n), SC_ARG(squared),
                           SC_ARG(self)));
-    return launch_2d(ctx, k, n, m, "distance.matrix");
+    return sc_launch_2d(ctx, k, n, m, "distance.matrix");
 }
 
 int sc_distance_matrix_forward_direct(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *b,
@@ -220,7 +203,7 @@ int sc_distance_matrix_forward_direct(sc_ctx *ctx, const sc_tensor *a, const sc_
     SC_TRY(sc_kernel_args(k, 10, SC_ARG(a->buf), SC_ARG(ao), SC_ARG(b->buf), SC_ARG(bo),
                           SC_ARG(dist->buf), SC_ARG(dof), SC_ARG(m), SC_ARG(n), SC_ARG(dim),
                           SC_ARG(squared)));
-    return launch_2d(ctx, k, n, m, "distance.matrix_direct");
+    return sc_launch_2d(ctx, k, n, m, "distance.matrix_direct");
 }
 
 /* out = 2 (s1 + s2) x, row-scaled; the GEMM then adds -2 W y with beta = 1. */
@@ -234,7 +217,7 @@ static int diag_term(sc_ctx *ctx, const sc_tensor *x, int rows, int dim, cl_mem 
     SC_TRY(sc_kernel_args(k, 11, SC_ARG(x->buf), SC_ARG(xo), SC_ARG(s), SC_ARG(s1_off),
                           SC_ARG(s), SC_ARG(s2_off), SC_ARG(out->buf), SC_ARG(oo), SC_ARG(rows),
                           SC_ARG(dim), SC_ARG(use_s2)));
-    return launch_1d(ctx, k, (size_t)rows * dim, "distance.matrix_backward");
+    return sc_launch_1d(ctx, k, (size_t)rows * dim, "distance.matrix_backward");
 }
 
 int sc_distance_matrix_backward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor *b,
@@ -270,10 +253,10 @@ int sc_distance_matrix_backward(sc_ctx *ctx, const sc_tensor *a, const sc_tensor
     int dof = (int)dist->off, go = (int)g->off;
     SC_TRY(sc_kernel_args(kw, 9, SC_ARG(dist->buf), SC_ARG(dof), SC_ARG(g->buf), SC_ARG(go),
                           SC_ARG(ws->buf), SC_ARG(w), SC_ARG(m), SC_ARG(n), SC_ARG(squared)));
-    SC_TRY(launch_2d(ctx, kw, n, m, "distance.matrix_backward"));
+    SC_TRY(sc_launch_2d(ctx, kw, n, m, "distance.matrix_backward"));
     SC_TRY(sc_kernel_args(ks, 8, SC_ARG(ws->buf), SC_ARG(w), SC_ARG(ws->buf), SC_ARG(rs),
                           SC_ARG(ws->buf), SC_ARG(cs), SC_ARG(m), SC_ARG(n)));
-    SC_TRY(launch_1d(ctx, ks, (size_t)m + n, "distance.matrix_backward"));
+    SC_TRY(sc_launch_1d(ctx, ks, (size_t)m + n, "distance.matrix_backward"));
 
     /* da = 2 diag(rs) a - 2 W b;  db = 2 diag(cs) b - 2 W^T a;  summed: both into da. */
     if (da) {

@@ -24,12 +24,6 @@ static int check_like(const sc_tensor *t, const sc_tensor *param, const char *op
     return SC_OK;
 }
 
-static int launch(sc_ctx *ctx, cl_kernel k, size_t n, const char *label)
-{
-    size_t wg = sc_kernel_wg(ctx, k, 256);
-    size_t g = sc_round_up(n, wg);
-    return sc_launch(ctx, k, 1, &g, &wg, label);
-}
 
 int sc_sgd_step(sc_ctx *ctx, const sc_sgd_opts *o, int step, const sc_tensor *param,
                 const sc_tensor *grad, const sc_tensor *mom, const sc_tensor *decay_mask)
@@ -63,7 +57,7 @@ int sc_sgd_step(sc_ctx *ctx, const sc_sgd_opts *o, int step, const sc_tensor *pa
                           SC_ARG(kb), SC_ARG(mo), SC_ARG(n),
                           SC_ARG(lr), SC_ARG(mu), SC_ARG(damp), SC_ARG(wd),
                           SC_ARG(o->nesterov), SC_ARG(first), SC_ARG(has_mask)));
-    return launch(ctx, k, param->n, "optim.sgd");
+    return sc_launch_1d(ctx, k, param->n, "optim.sgd");
 }
 
 int sc_adam_step(sc_ctx *ctx, const sc_adam_opts *o, int step, const sc_tensor *param,
@@ -102,5 +96,5 @@ int sc_adam_step(sc_ctx *ctx, const sc_adam_opts *o, int step, const sc_tensor *
                           SC_ARG(lr), SC_ARG(b1), SC_ARG(b2), SC_ARG(eps), SC_ARG(wd),
                           SC_ARG(o->decoupled), SC_ARG(step_size), SC_ARG(bc2_sqrt),
                           SC_ARG(has_mask)));
-    return launch(ctx, k, param->n, "optim.adam");
+    return sc_launch_1d(ctx, k, param->n, "optim.adam");
 }

@@ -62,16 +62,6 @@ static int check_args(const sc_tensor *dist, const sc_tensor *labels, const sc_t
     return SC_OK;
 }
 
-static int launch_2d(sc_ctx *ctx, cl_kernel k, int cols, int rows, const char *label)
-{
-    size_t wg = sc_kernel_wg(ctx, k, 256);
-    size_t lx = wg < 16 ? wg : 16, ly = wg / lx;
-    if (ly > 16)
-        ly = 16;
-    size_t local[2] = {lx, ly};
-    size_t global[2] = {sc_round_up((size_t)cols, lx), sc_round_up((size_t)rows, ly)};
-    return sc_launch(ctx, k, 2, global, local, label);
-}
 
 int sc_triplet_loss_forward(sc_ctx *ctx, const sc_tensor *dist, const sc_tensor *labels,
                             const sc_triplet_opts *o, sc_tensor *loss, sc_tensor *stats,
@@ -104,7 +94,7 @@ int sc_triplet_loss_forward(sc_ctx *ctx, const sc_tensor *dist, const sc_tensor 
         SC_TRY(sc_kernel_args(k, 10, SC_ARG(dist->buf), SC_ARG(dof), SC_ARG(labels->buf),
                               SC_ARG(lo), SC_ARG(ws->buf), SC_ARG(rec), SC_ARG(ws->buf),
                               SC_ARG(idx), SC_ARG(n), SC_ARG(margin)));
-        SC_TRY(launch_2d(ctx, k, n, n, "triplet.mine"));
+        SC_TRY(sc_launch_2d(ctx, k, n, n, "triplet.mine"));
         items = n * n;
     } else {
         if (!(k = sc_kernel(ctx, "triplet", NULL, "triplet_all_forward")))
@@ -112,7 +102,7 @@ int sc_triplet_loss_forward(sc_ctx *ctx, const sc_tensor *dist, const sc_tensor 
         SC_TRY(sc_kernel_args(k, 8, SC_ARG(dist->buf), SC_ARG(dof), SC_ARG(labels->buf),
                               SC_ARG(lo), SC_ARG(ws->buf), SC_ARG(rec), SC_ARG(n),
                               SC_ARG(margin)));
-        SC_TRY(launch_2d(ctx, k, n, n, "triplet.mine"));
+        SC_TRY(sc_launch_2d(ctx, k, n, n, "triplet.mine"));
         items = n * n;
     }
 
@@ -166,7 +156,7 @@ int sc_triplet_loss_backward(sc_ctx *ctx, const sc_tensor *dist, const sc_tensor
                               SC_ARG(lo), SC_ARG(ws->buf), SC_ARG(st), SC_ARG(ddist->buf),
                               SC_ARG(go), SC_ARG(n), SC_ARG(margin)));
     }
-    return launch_2d(ctx, k, n, n, "triplet.backward");
+    return sc_launch_2d(ctx, k, n, n, "triplet.backward");
 }
 
 int sc_triplet_head(sc_ctx *ctx, const sc_tensor *e, const sc_tensor *labels,

@@ -262,3 +262,21 @@ int sc_launch(sc_ctx *ctx, cl_kernel k, cl_uint dims, const size_t *global, cons
         sc_profile_event(ctx, ev, label ? label : "kernel");
     return SC_OK;
 }
+
+int sc_launch_1d(sc_ctx *ctx, cl_kernel k, size_t n, const char *label)
+{
+    size_t wg = sc_kernel_wg(ctx, k, 256);
+    size_t global = sc_round_up(n, wg);
+    return sc_launch(ctx, k, 1, &global, &wg, label);
+}
+
+int sc_launch_2d(sc_ctx *ctx, cl_kernel k, int cols, int rows, const char *label)
+{
+    size_t wg = sc_kernel_wg(ctx, k, 256);
+    size_t lx = wg < 16 ? wg : 16, ly = wg / lx;
+    if (ly > 16)
+        ly = 16;
+    size_t local[2] = {lx, ly};
+    size_t global[2] = {sc_round_up((size_t)cols, lx), sc_round_up((size_t)rows, ly)};
+    return sc_launch(ctx, k, 2, global, local, label);
+}
