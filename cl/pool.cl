@@ -59,6 +59,55 @@ __kernel void maxpool_backward(__global const int *idx, int idx_off, __global co
     dx[dx_off + g] = s;
 }
 
+/* Tiled windows (stride == k, pad == 0): every window lies inside the image and every pixel
+ * is in at most one window, so the loops have one trip count for all work-items (PoCL
+ * vectorises across them) and the backward pass is a lookup instead of a search. */
+__kernel void maxpool_forward_tiled(__global const float *x, int x_off, __global float *y,
+                                    int y_off, __global int *idx, int idx_off, int has_idx,
+                                    int nc, int h, int w, int k, int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= nc * oh * ow)
+        return;
+    int ox = g % ow, t = g / ow;
+    int oy = t % oh, plane = t / oh;
+    __global const float *xp = x + x_off + plane * h * w;
+    int first = oy * k * w + ox * k;
+    float best = xp[first];
+    int bi = first;
+    for (int dy = 0; dy < k; dy++)
+        for (int dx = 0; dx < k; dx++) {
+            int at = first + dy * w + dx;
+            float v = xp[at];
+            if (v > best || (isnan(v) && !isnan(best))) {
+                best = v;
+                bi = at;
+            }
+        }
+    y[y_off + g] = best;
+    if (has_idx)
+        idx[idx_off + g] = bi;
+}
+
+__kernel void maxpool_backward_tiled(__global const int *idx, int idx_off,
+                                     __global const float *dy, int dy_off, __global float *dx,
+                                     int dx_off, int nc, int h, int w, int k, int oh, int ow)
+{
+    int g = get_global_id(0);
+    if (g >= nc * h * w)
+        return;
+    int ix = g % w, t = g / w;
+    int iy = t % h, plane = t / h;
+    int oy = iy / k, ox = ix / k;
+    float s = 0.0f;
+    if (oy < oh && ox < ow) {
+        int o = plane * oh * ow + oy * ow + ox;
+        if (idx[idx_off + o] == iy * w + ix)
+            s = dy[dy_off + o];
+    }
+    dx[dx_off + g] = s;
+}
+
 /* Divides by k*k whatever the clipping (padding counts as zeros). */
 __kernel void avgpool_forward(__global const float *x, int x_off, __global float *y, int y_off,
                               int nc, int h, int w, int k, int stride, int pad, int oh, int ow)

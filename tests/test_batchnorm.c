@@ -190,6 +190,8 @@ Test(batchnorm, eval_forward_features_13x5) { check_forward(2, (int[]){13, 5}, 0
 /* More elements per channel than one work-group has items. */
 Test(batchnorm, train_forward_nchw_16x8x9x9) { check_forward(4, (int[]){16, 8, 9, 9}, 1, 5); }
 Test(batchnorm, train_forward_features_600x3) { check_forward(2, (int[]){600, 3}, 1, 6); }
+/* Planes wider than one work-group. */
+Test(batchnorm, train_forward_nchw_3x5x23x21) { check_forward(4, (int[]){3, 5, 23, 21}, 1, 8); }
 
 Test(batchnorm, running_stats_converge_over_steps)
 {
@@ -291,14 +293,15 @@ Test(batchnorm, train_backward_fd_features) { check_backward_fd(2, (int[]){7, 5}
 Test(batchnorm, eval_backward_fd_nchw) { check_backward_fd(4, (int[]){4, 3, 2, 3}, 0, 13); }
 Test(batchnorm, eval_backward_fd_features) { check_backward_fd(2, (int[]){7, 5}, 0, 14); }
 
-/* A shape with more elements per channel than a work-group has items, against the closed
- * form in double: dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)). */
-Test(batchnorm, train_backward_closed_form_16x8x9x9)
+/* Against the closed form in double: dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)). */
+static void check_closed_form(const int *shape, unsigned seed)
 {
-    bn b = make(4, (int[]){16, 8, 9, 9}, 1, 15);
+    bn b = make(4, shape, 1, seed);
     grads g = device_backward(&b);
     size_t n = count(&b);
-    float *dx = malloc(n * sizeof *dx), dgamma[8], dbeta[8];
+    float *dx = malloc(n * sizeof *dx), *dgamma = malloc(b.c * sizeof *dgamma);
+    float *dbeta = malloc(b.c * sizeof *dbeta);
+    cr_assert(dx && dgamma && dbeta);
     double m = (double)b.n * b.s;
     for (int ch = 0; ch < b.c; ch++) {
         double mean, var, sdy = 0, sdyx = 0;
@@ -320,13 +323,28 @@ Test(batchnorm, train_backward_closed_form_16x8x9x9)
             }
     }
     test_expect_close("batchnorm.grad", g.dx, dx, n);
-    test_expect_close("batchnorm.grad", g.dgamma, dgamma, 8);
-    test_expect_close("batchnorm.grad", g.dbeta, dbeta, 8);
+    test_expect_close("batchnorm.grad", g.dgamma, dgamma, (size_t)b.c);
+    test_expect_close("batchnorm.grad", g.dbeta, dbeta, (size_t)b.c);
     free(dx);
+    free(dgamma);
+    free(dbeta);
     free(g.dx);
     free(g.dgamma);
     free(g.dbeta);
     release(&b);
+}
+
+/* More elements per channel than a work-group has items, planes narrower than the group
+ * (the kernels' flat walk). */
+Test(batchnorm, train_backward_closed_form_16x8x9x9)
+{
+    check_closed_form((int[]){16, 8, 9, 9}, 15);
+}
+
+/* Planes wider than the group (the kernels' plane-by-plane walk). */
+Test(batchnorm, train_backward_closed_form_3x5x23x21)
+{
+    check_closed_form((int[]){3, 5, 23, 21}, 16);
 }
 
 Test(batchnorm, errors_are_reported)

@@ -108,12 +108,12 @@ int sc_batchnorm_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma
     cl_kernel k = sc_kernel(ctx, "batchnorm", NULL, "bn_apply");
     if (!k)
         return SC_ERR;
-    int goff = (int)gamma->off, boff = (int)beta->off, total = (int)x->n;
+    int goff = (int)gamma->off, boff = (int)beta->off, rows = d.n * d.c;
     SC_TRY(sc_kernel_args(k, 13, SC_ARG(x->buf), SC_ARG(xoff), SC_ARG(y->buf), SC_ARG(yoff),
                           SC_ARG(saved->buf), SC_ARG(soff), SC_ARG(gamma->buf), SC_ARG(goff),
                           SC_ARG(beta->buf), SC_ARG(boff), SC_ARG(d.c), SC_ARG(d.s),
-                          SC_ARG(total)));
-    return sc_launch_1d(ctx, k, x->n, "batchnorm.apply");
+                          SC_ARG(rows)));
+    return sc_launch_2d(ctx, k, d.s, rows, "batchnorm.apply");
 }
 
 int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma,
@@ -153,12 +153,12 @@ int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamm
     k = sc_kernel(ctx, "batchnorm", NULL, "bn_grad_input");
     if (!k)
         return SC_ERR;
-    int goff = (int)gamma->off, dxoff = (int)dx->off, total = (int)x->n;
+    int goff = (int)gamma->off, dxoff = (int)dx->off, rows = d.n * d.c;
     float inv_m = 1.0f / (float)((long)d.n * d.s);
     SC_TRY(sc_kernel_args(k, 19, SC_ARG(x->buf), SC_ARG(xoff), SC_ARG(dy->buf), SC_ARG(dyoff),
                           SC_ARG(saved->buf), SC_ARG(soff), SC_ARG(gamma->buf), SC_ARG(goff),
                           SC_ARG(dgamma->buf), SC_ARG(dgoff), SC_ARG(dbeta->buf), SC_ARG(dboff),
                           SC_ARG(dx->buf), SC_ARG(dxoff), SC_ARG(d.c), SC_ARG(d.s),
-                          SC_ARG(total), SC_ARG(inv_m), SC_ARG(train)));
-    return sc_launch_1d(ctx, k, x->n, "batchnorm.grad_input");
+                          SC_ARG(rows), SC_ARG(inv_m), SC_ARG(train)));
+    return sc_launch_2d(ctx, k, d.s, rows, "batchnorm.grad_input");
 }
