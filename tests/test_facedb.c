@@ -551,3 +551,25 @@ Test(facedb, program_output_and_exit_codes)
     free(out);
     fx_rmtree(f.dir);
 }
+
+/* A new store without --model uses the default model ($SIAMCL_MODEL here; the shipped
+ * data/models/lfw_best.ckpt otherwise) and a missing default is named in the error. */
+Test(facedb, program_default_model)
+{
+    fixture f;
+    make_fixture(&f, "0.5");
+    char *out = NULL;
+    setenv("SIAMCL_MODEL", "/nonexistent/model.ckpt", 1);
+    RUN(2, "--db", f.db, "enroll", "Ada", f.photo[0]);
+    cr_assert(strstr(out, "/nonexistent/model.ckpt ($SIAMCL_MODEL) is not readable"), "%s", out);
+    setenv("SIAMCL_MODEL", f.ckpt, 1);
+    RUN(0, "--db", f.db, "enroll", "Ada", f.photo[0]);
+    RUN(0, "--db", f.db, "list");
+    cr_assert(strstr(out, f.ckpt), "the store records the default model: %s", out);
+    /* Once bound, the store keeps its model whatever the default says. */
+    setenv("SIAMCL_MODEL", f.ckpt_other, 1);
+    RUN(0, "--db", f.db, "enroll", "Grace", f.photo[1]);
+    unsetenv("SIAMCL_MODEL");
+    free(out);
+    fx_rmtree(f.dir);
+}

@@ -1,5 +1,6 @@
 /* facedb: enroll people from one photo, verify a claimed identity, identify among everyone.
  * Argument parsing, printing and exit codes only; the work is in src/gallery. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  enroll NAME PHOTO...    enroll NAME from one or more photos (--add: add photos to\n"
-    "                          someone already enrolled). The first enroll needs --model and\n"
-    "                          binds the store to that model.\n"
+    "                          someone already enrolled). The first enroll binds the store\n"
+    "                          to its model (--model, else the default model).\n"
     "  verify NAME PHOTO       1:1: ACCEPT or REJECT the claim, with distance and threshold\n"
     "  identify PHOTO          1:N: the best --top K people, or UNKNOWN when even the best is\n"
     "                          beyond the threshold\n"
@@ -26,14 +27,16 @@ static const char usage[] =
     "  remove NAME             remove a person and their templates\n"
     "  rename OLD NEW          rename a person\n"
     "  check                   verify the store file's integrity\n"
-    "  evaluate --lfw DIR --model CKPT [--people LIST] [--cache DIR]\n"
+    "  evaluate --lfw DIR [--model CKPT] [--people LIST] [--cache DIR]\n"
     "                          the whole system on LFW: enroll one image per test person with\n"
     "                          two or more, probe with their other images and with never\n"
     "                          enrolled people; rank-1, DIR at FAR 0.01/0.001, verification\n"
     "\n"
     "options:\n"
     "  --db FILE        the store (SQLite; created by the first enroll with mode 0600)\n"
-    "  --model CKPT     checkpoint (default: the one the store was built with)\n"
+    "  --model CKPT     checkpoint (default: the one the store was built with; for a new\n"
+    "                   store $SIAMCL_MODEL, else " SIAMCL_DEFAULT_MODEL ",\n"
+    "                   the model of configs/lfw_best.ini)\n"
     "  --far F          operating point: 0.001 (default), 0.01 or eer; picks the threshold\n"
     "                   calibrated when the model was trained (stored in the checkpoint)\n"
     "  --threshold T    accept when distance <= T (overrides --far)\n"
@@ -279,10 +282,25 @@ static int open_device(const args *a, session *s)
     return EXIT_YES;
 }
 
-/* The model: --model, else the checkpoint the store was built with. */
-/* The model: --model, else the checkpoint the store was built with. Everything that can be
- * refused without the device (a different model, a missing threshold) is checked before the
- * OpenCL context and the network are set up. */
+/* The default model: $SIAMCL_MODEL, else the checkpoint of configs/lfw_best.ini shipped in
+ * data/models/ (scripts/train_best.sh makes a new one). NULL, with the reason printed, when
+ * that file is not there. */
+static const char *default_model(void)
+{
+    const char *env = getenv("SIAMCL_MODEL");
+    const char *path = env && *env ? env : SIAMCL_DEFAULT_MODEL;
+    if (access(path, R_OK) != 0) {
+        err("no --model given and the default model %s%s is not readable (%s): give --model "
+            "CKPT, or train one with scripts/train_best.sh",
+            path, env && *env ? " ($SIAMCL_MODEL)" : "", strerror(errno));
+        return NULL;
+    }
+    return path;
+}
+
+/* The model: --model, else the checkpoint the store was built with, else (a new store) the
+ * default model. Everything that can be refused without the device (a different model, a
+ * missing threshold) is checked before the OpenCL context and the network are set up. */
 static int open_model(const args *a, session *s)
 {
     const char *path = a->model;
@@ -290,12 +308,13 @@ static int open_model(const args *a, session *s)
     if (!path) {
         if (sc_store_get_model(s->st, &sm) != SC_OK)
             return lib_err();
-        if (!sm.fingerprint[0])
-            return err("store %s has no model yet: give --model CKPT", a->db);
-        if (!sm.name[0])
+        if (!sm.fingerprint[0] && !(path = default_model()))
+            return EXIT_ERR;
+        if (!path && !sm.name[0])
             return err("store %s does not record its checkpoint's path: give --model CKPT",
                        a->db);
-        path = sm.name;
+        if (!path)
+            path = sm.name;
     }
     /* Keep an absolute path: the store remembers it for commands run from elsewhere. */
     char cwd[512], full[2048];
@@ -628,19 +647,20 @@ static void eval_row(const char *what, double t, double dir, double fa, double t
 static int cmd_evaluate(const args *a, session *s)
 {
     int rc;
-    if ((rc = need(a, 0, 0, "evaluate --lfw DIR --model CKPT")) != EXIT_YES)
+    if ((rc = need(a, 0, 0, "evaluate --lfw DIR [--model CKPT]")) != EXIT_YES)
         return rc;
     const char *lfw = a->lfw ? a->lfw : getenv("LFW_DIR");
     if (!lfw || !*lfw)
         return err("evaluate needs --lfw DIR (or $LFW_DIR)");
-    if (!a->model)
-        return err("evaluate needs --model CKPT");
+    const char *model = a->model ? a->model : default_model();
+    if (!model)
+        return EXIT_ERR;
     if ((rc = open_device(a, s)) != EXIT_YES)
         return rc;
     sc_system_eval_opts o = {.lfw_root = lfw, .people = a->people, .cache_dir = a->cache,
                              .seed = 1};
     sc_system_eval r;
-    if (sc_system_evaluate(s->ctx, a->model, &o, &r) != SC_OK)
+    if (sc_system_evaluate(s->ctx, model, &o, &r) != SC_OK)
         return lib_err();
     if (a->json) {
         printf("{\"command\": \"evaluate\", \"enrolled\": %d, \"genuine_probes\": %d, "
