@@ -90,3 +90,17 @@ Test(ablation, row_6_is_the_triplet_config)
 {
     expect_one_change("ablation/06_bnnet.ini", "lfw_triplet.ini", " experiment.eval_every ");
 }
+
+/* The last row: the chosen recipe, row 6 trained for 32 epochs instead of 30. */
+Test(ablation, best_is_row_6_trained_longer)
+{
+    expect_one_change("ablation/06_bnnet.ini", "lfw_best.ini", " train.epochs ");
+}
+
+/* View 2 runs the chosen recipe on the ten folds, shorter to fit its time budget. */
+Test(ablation, view2_is_the_best_recipe)
+{
+    expect_one_change("lfw_best.ini", "lfw_view2.ini",
+                      " data.train_pairs data.test_pairs data.train_people data.view2_pairs "
+                      "eval.view2 eval.people eval.folds train.epochs ");
+}
