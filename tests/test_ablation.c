@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siamcl/checkpoint.h"
 #include "siamcl/config.h"
 
 /* Resolved config text of configs/<name>, with LFW_DIR pointing nowhere (no data read). */
@@ -103,4 +104,35 @@ Test(ablation, view2_is_the_best_recipe)
     expect_one_change("lfw_best.ini", "lfw_view2.ini",
                       " data.train_pairs data.test_pairs data.train_people data.view2_pairs "
                       "eval.view2 eval.people eval.folds train.epochs ");
+}
+
+/* facedb's default model is an intact checkpoint of the lfw_best.ini network, with the
+ * thresholds and preprocessing facedb needs. */
+Test(ablation, default_model_is_lfw_best)
+{
+    const char *src = getenv("SIAMCL_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/configs/lfw_best.ini", src ? src : ".");
+    setenv("LFW_DIR", "/nonexistent/lfw", 1);
+    sc_config cfg;
+    cr_assert_eq(sc_config_load(&cfg, path), SC_OK, "%s", sc_last_error());
+    snprintf(path, sizeof path, "%s/data/models/lfw_best.ckpt", src ? src : ".");
+    sc_ckpt ck;
+    cr_assert_eq(sc_ckpt_read(path, &ck), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(ck.nlayers, cfg.model.n_layers);
+    for (int i = 0; i < ck.nlayers; i++) {
+        const sc_layer_desc *a = &ck.layers[i], *b = &cfg.model.layer[i];
+        cr_expect(a->kind == b->kind && a->out == b->out && a->k == b->k &&
+                      a->stride == b->stride && a->pad == b->pad && a->bias == b->bias,
+                  "layer %d differs from lfw_best.ini's", i + 1);
+    }
+    cr_expect_eq(ck.in_h, cfg.data.image_size);
+    char v[128];
+    cr_expect_eq(sc_ckpt_meta_get(&ck, "name", v, sizeof v), SC_OK);
+    cr_expect_str_eq(v, "lfw_best");
+    const char *keys[] = {"threshold_eer", "threshold_far_0.01", "threshold_far_0.001", "crop",
+                          "image_size", "test_flip"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        cr_expect_eq(sc_ckpt_meta_get(&ck, keys[i], v, sizeof v), SC_OK, "no %s", keys[i]);
+    sc_ckpt_free(&ck);
 }
