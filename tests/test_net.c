@@ -176,3 +176,83 @@ Test(net, contrastive_training_goes_down_like_plain_c, .timeout = 300)
     sc_sgd_opts o = {.lr = 0.05f, .momentum = 0.9f, .weight_decay = 1e-4f};
     run_steps(32, 4, 6, &o, "net.train_steps", 1);
 }
+
+/* Batch norm + (leaky) ReLU fused into one pass gives bit-identical outputs, parameter
+ * gradients, input gradients and running statistics to the layers run apart, in train and
+ * eval mode. */
+typedef struct fused_result {
+    float *out, *grads, *dx, *state;
+    size_t nparams, nstate;
+} fused_result;
+
+static fused_result fused_run(int fuse, int train)
+{
+    fused_result r;
+    sc_layer_desc L[12];
+    int n = 0;
+    L[n] = sc_layer_default(SC_LAYER_CONV);
+    L[n].out = 6, L[n].k = 3, L[n].stride = 1, L[n].pad = 1, L[n++].bias = 0;
+    L[n++] = sc_layer_default(SC_LAYER_BATCHNORM);
+    L[n++] = sc_layer_default(SC_LAYER_RELU);
+    L[n] = sc_layer_default(SC_LAYER_MAXPOOL);
+    L[n].k = 2, L[n].stride = 2, L[n++].pad = 0;
+    L[n] = sc_layer_default(SC_LAYER_CONV);
+    L[n].out = 5, L[n].k = 3, L[n].stride = 1, L[n++].pad = 1;
+    L[n++] = sc_layer_default(SC_LAYER_BATCHNORM);
+    L[n] = sc_layer_default(SC_LAYER_LEAKY_RELU);
+    L[n++].slope = 0.1f;
+    L[n] = sc_layer_default(SC_LAYER_AVGPOOL);
+    L[n].k = 0, L[n].stride = 1, L[n++].pad = 0;
+    L[n] = sc_layer_default(SC_LAYER_LINEAR);
+    L[n++].out = 7;
+    L[n++] = sc_layer_default(SC_LAYER_BATCHNORM); /* on features, followed by a ReLU */
+    L[n++] = sc_layer_default(SC_LAYER_RELU);
+    sc_net *net;
+    cr_assert_eq(sc_net_create(test_ctx(), L, n, 3, 12, 10, 5, &net), SC_OK, "%s",
+                 sc_last_error());
+    net->fuse = fuse;
+    cr_assert_eq(sc_net_init(net, SC_INIT_KAIMING, 3), SC_OK, "%s", sc_last_error());
+    float *xh = test_rand_alloc(5 * 3 * 12 * 10, 11, -1.0f, 1.0f);
+    float *dh = test_rand_alloc(5 * 7, 12, -1.0f, 1.0f);
+    sc_tensor x = test_tensor(4, (int[]){5, 3, 12, 10}, xh);
+    sc_tensor dout = test_tensor(2, (int[]){5, 7}, dh), dxt = test_tensor(4, x.shape, NULL);
+    sc_tensor y;
+    if (!train) /* eval mode after one train step, so the running statistics are not trivial */
+        cr_assert_eq(sc_net_forward(net, &x, 1, &y), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_net_forward(net, &x, train, &y), SC_OK, "%s", sc_last_error());
+    r.out = test_download(&y);
+    cr_assert_eq(sc_net_backward(net, &dout, &dxt), SC_OK, "%s", sc_last_error());
+    r.grads = test_download(&net->grads);
+    r.dx = test_download(&dxt);
+    r.state = test_download(&net->state);
+    r.nparams = net->nparams;
+    r.nstate = net->nstate;
+    sc_tensor_free(&x);
+    sc_tensor_free(&dout);
+    sc_tensor_free(&dxt);
+    free(xh);
+    free(dh);
+    sc_net_free(net);
+    return r;
+}
+
+static void check_fused(int train)
+{
+    fused_result a = fused_run(1, train), b = fused_run(0, train);
+    cr_assert_eq(a.nparams, b.nparams);
+    cr_assert_eq(a.nstate, b.nstate);
+    test_expect_close("exact", a.out, b.out, 5 * 7);
+    test_expect_close("exact", a.grads, b.grads, a.nparams);
+    test_expect_close("exact", a.dx, b.dx, 5 * 3 * 12 * 10);
+    test_expect_close("exact", a.state, b.state, a.nstate);
+    fused_result *rs[2] = {&a, &b};
+    for (int i = 0; i < 2; i++) {
+        free(rs[i]->out);
+        free(rs[i]->grads);
+        free(rs[i]->dx);
+        free(rs[i]->state);
+    }
+}
+
+Test(net, fused_batchnorm_relu_is_bit_identical_train) { check_fused(1); }
+Test(net, fused_batchnorm_relu_is_bit_identical_eval) { check_fused(0); }

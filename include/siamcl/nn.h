@@ -43,6 +43,7 @@ typedef struct sc_net {
     const sc_tensor *input;
     int batch, train;
     uint32_t seed, step; /* dropout masks are a function of (seed, step) */
+    int fuse;            /* batch norm + (leaky) ReLU in one pass (SIAMCL_NO_FUSE=1: off) */
 } sc_net;
 
 /* Builds the network for inputs [N, in_c, in_h, in_w] with N <= max_batch. Shapes that do

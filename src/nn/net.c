@@ -224,6 +224,8 @@ int sc_net_create(sc_ctx *ctx, const sc_layer_desc *layers, int nlayers, int in_
     net->nlayers = nlayers;
     net->in_c = in_c, net->in_h = in_h, net->in_w = in_w;
     net->max_batch = max_batch;
+    const char *nofuse = getenv("SIAMCL_NO_FUSE");
+    net->fuse = !(nofuse && *nofuse && strcmp(nofuse, "0"));
     for (int i = 0; i < nlayers; i++)
         net->layers[i].d = layers[i];
     if (infer(net) != SC_OK || allocate(net) != SC_OK) {
@@ -270,6 +272,23 @@ static sc_tensor wview(const sc_layer *L, const sc_tensor *buf)
     return pview(buf, L->w_off, L->w_n ? L->w_n : 1);
 }
 
+/* Layer i is a batch norm whose (leaky) ReLU, layer i + 1, runs inside it. The norm's own
+ * output is then never written: only the activation reads it, and that reads nothing in
+ * backward but its own output. */
+static int fused_act(const sc_net *net, int i)
+{
+    if (!net->fuse || i < 0 || i + 1 >= net->nlayers ||
+        net->layers[i].d.kind != SC_LAYER_BATCHNORM)
+        return 0;
+    sc_layer_kind next = net->layers[i + 1].d.kind;
+    return next == SC_LAYER_RELU || next == SC_LAYER_LEAKY_RELU;
+}
+
+static float act_slope(const sc_layer *R)
+{
+    return R->d.kind == SC_LAYER_LEAKY_RELU ? R->d.slope : 0.0f;
+}
+
 static int forward_layer(sc_net *net, int i, const sc_tensor *x, sc_tensor *y)
 {
     sc_ctx *ctx = net->ctx;
@@ -296,6 +315,9 @@ static int forward_layer(sc_net *net, int i, const sc_tensor *x, sc_tensor *y)
     case SC_LAYER_BATCHNORM: {
         sc_tensor rm = pview(&net->state, L->rm_off, (size_t)L->out[0]);
         sc_tensor rv = pview(&net->state, L->rv_off, (size_t)L->out[0]);
+        if (fused_act(net, i)) /* y is the activation's output here */
+            return sc_batchnorm_act_forward(ctx, x, &w, &b, &rm, &rv, d->eps, d->momentum,
+                                            net->train, &L->aux, 1, act_slope(L + 1), y);
         return sc_batchnorm_forward(ctx, x, &w, &b, &rm, &rv, d->eps, d->momentum, net->train,
                                     &L->aux, y);
     }
@@ -327,10 +349,13 @@ int sc_net_forward(sc_net *net, const sc_tensor *x, int train, sc_tensor *out)
     sc_tensor prev = *x;
     for (int i = 0; i < net->nlayers; i++) {
         sc_layer *L = &net->layers[i];
-        sc_tensor y = act_view(L->out_act.buf, L->out_act.off, n, L->out, out_flat(net, i));
+        int o = fused_act(net, i) ? i + 1 : i; /* the layer whose output this writes */
+        sc_layer *O = &net->layers[o];
+        sc_tensor y = act_view(O->out_act.buf, O->out_act.off, n, O->out, out_flat(net, o));
         if (forward_layer(net, i, &prev, &y) != SC_OK)
             return sc_fail_context("forward of layer %d (%s)", i + 1, sc_layer_kind_name(L->d.kind));
         prev = y;
+        i = o;
     }
     *out = sc_tensor_view(prev.buf, prev.off, 2, (int[]){n, sc_net_out_dim(net)});
     return SC_OK;
@@ -363,6 +388,13 @@ static int backward_layer(sc_net *net, int i, const sc_tensor *x, const sc_tenso
     case SC_LAYER_LEAKY_RELU:
         return sc_leaky_relu_backward(ctx, y, dy, dx, d->slope);
     case SC_LAYER_BATCHNORM:
+        if (fused_act(net, i)) { /* dy is with respect to the activation's output */
+            const sc_layer *R = L + 1;
+            sc_tensor ry = act_view(R->out_act.buf, R->out_act.off, net->batch, R->out,
+                                    out_flat(net, i + 1));
+            return sc_batchnorm_act_backward(ctx, x, &w, &L->aux, &ry, act_slope(R), dy,
+                                             net->train, dx, &dw, &db);
+        }
         return sc_batchnorm_backward(ctx, x, &w, &L->aux, dy, net->train, dx, &dw, &db);
     case SC_LAYER_DROPOUT:
         return sc_dropout_backward(ctx, dy, dx, d->p, net->seed, net->step, net->train);
@@ -386,6 +418,8 @@ int sc_net_backward(sc_net *net, const sc_tensor *dout, sc_tensor *dx_out)
     sc_tensor dy = *dout;
     sc_tensor *bufs[2] = {&net->grad_a, &net->grad_b};
     for (int i = net->nlayers - 1; i >= 0; i--) {
+        if (fused_act(net, i - 1))
+            continue; /* this activation's gradient is applied inside the batch norm */
         sc_layer *L = &net->layers[i];
         sc_tensor x = i > 0 ? act_view(net->layers[i - 1].out_act.buf, net->layers[i - 1].out_act.off,
                                        n, L->in, in_flat(net, i))
