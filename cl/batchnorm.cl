@@ -96,21 +96,16 @@ kernel void bn_apply(global const float *x, int xoff, global float *y, int yoff,
     y[yoff + i] = !act || v > 0.0f ? v : slope * v;
 }
 
-/* dy through the fused (leaky) ReLU, from its output ref (same sign as its input). */
-#define ACT_GRAD(g, i) (act && !(ref[roff + (i)] > 0.0f) ? slope * (g) : (g))
-
 /* dbeta = sum dy, dgamma = sum dy * xhat per channel. */
 kernel void bn_grad_sums(global const float *x, int xoff, global const float *dy, int dyoff,
                          global const float *saved, int soff, int n, int c, int s,
                          global float *dgamma, int dgoff, global float *dbeta, int dboff,
-                         global const float *ref, int roff, int act, float slope,
                          local float *scratch)
 {
     int ch = (int)get_group_id(0), lid = (int)get_local_id(0), nl = (int)get_local_size(0);
     float mean = saved[soff + ch], invstd = saved[soff + c + ch];
     float sdy = 0.0f, sdyx = 0.0f;
-    FOR_CHANNEL(i, float g = ACT_GRAD(dy[dyoff + i], i); sdy += g;
-                   sdyx += g * (x[xoff + i] - mean) * invstd;)
+    FOR_CHANNEL(i, float g = dy[dyoff + i]; sdy += g; sdyx += g * (x[xoff + i] - mean) * invstd;)
     sdy = group_sum(scratch, sdy);
     sdyx = group_sum(scratch, sdyx);
     if (lid == 0) {
@@ -125,15 +120,14 @@ kernel void bn_grad_input(global const float *x, int xoff, global const float *d
                           global const float *saved, int soff, global const float *gamma,
                           int goff, global const float *dgamma, int dgoff,
                           global const float *dbeta, int dboff, global float *dx, int dxoff,
-                          int c, int s, int rows, float inv_m, int train,
-                          global const float *ref, int roff, int act, float slope)
+                          int c, int s, int rows, float inv_m, int train)
 {
     int col = (int)get_global_id(0), row = (int)get_global_id(1);
     if (col >= s || row >= rows)
         return;
     int ch = row % c, i = row * s + col;
     float invstd = saved[soff + c + ch];
-    float g = ACT_GRAD(dy[dyoff + i], i);
+    float g = dy[dyoff + i];
     if (train) {
         float xhat = (x[xoff + i] - saved[soff + ch]) * invstd;
         g -= (dbeta[dboff + ch] + xhat * dgamma[dgoff + ch]) * inv_m;

@@ -177,7 +177,7 @@ Test(net, contrastive_training_goes_down_like_plain_c, .timeout = 300)
     run_steps(32, 4, 6, &o, "net.train_steps", 1);
 }
 
-/* Batch norm + (leaky) ReLU fused into one pass gives bit-identical outputs, parameter
+/* Batch norm + (leaky) ReLU fused in the forward pass gives bit-identical outputs, parameter
  * gradients, input gradients and running statistics to the layers run apart, in train and
  * eval mode. */
 typedef struct fused_result {

@@ -272,9 +272,9 @@ static sc_tensor wview(const sc_layer *L, const sc_tensor *buf)
     return pview(buf, L->w_off, L->w_n ? L->w_n : 1);
 }
 
-/* Layer i is a batch norm whose (leaky) ReLU, layer i + 1, runs inside it. The norm's own
- * output is then never written: only the activation reads it, and that reads nothing in
- * backward but its own output. */
+/* Layer i is a batch norm whose (leaky) ReLU, layer i + 1, runs inside its forward pass.
+ * The norm's own output is then never written: only the activation reads it, and the
+ * activation's backward reads nothing but its own output. */
 static int fused_act(const sc_net *net, int i)
 {
     if (!net->fuse || i < 0 || i + 1 >= net->nlayers ||
@@ -388,13 +388,6 @@ static int backward_layer(sc_net *net, int i, const sc_tensor *x, const sc_tenso
     case SC_LAYER_LEAKY_RELU:
         return sc_leaky_relu_backward(ctx, y, dy, dx, d->slope);
     case SC_LAYER_BATCHNORM:
-        if (fused_act(net, i)) { /* dy is with respect to the activation's output */
-            const sc_layer *R = L + 1;
-            sc_tensor ry = act_view(R->out_act.buf, R->out_act.off, net->batch, R->out,
-                                    out_flat(net, i + 1));
-            return sc_batchnorm_act_backward(ctx, x, &w, &L->aux, &ry, act_slope(R), dy,
-                                             net->train, dx, &dw, &db);
-        }
         return sc_batchnorm_backward(ctx, x, &w, &L->aux, dy, net->train, dx, &dw, &db);
     case SC_LAYER_DROPOUT:
         return sc_dropout_backward(ctx, dy, dx, d->p, net->seed, net->step, net->train);
@@ -418,8 +411,6 @@ int sc_net_backward(sc_net *net, const sc_tensor *dout, sc_tensor *dx_out)
     sc_tensor dy = *dout;
     sc_tensor *bufs[2] = {&net->grad_a, &net->grad_b};
     for (int i = net->nlayers - 1; i >= 0; i--) {
-        if (fused_act(net, i - 1))
-            continue; /* this activation's gradient is applied inside the batch norm */
         sc_layer *L = &net->layers[i];
         sc_tensor x = i > 0 ? act_view(net->layers[i - 1].out_act.buf, net->layers[i - 1].out_act.off,
                                        n, L->in, in_flat(net, i))

@@ -129,27 +129,12 @@ int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamm
                           const sc_tensor *saved, const sc_tensor *dy, int train, sc_tensor *dx,
                           sc_tensor *dgamma, sc_tensor *dbeta)
 {
-    return sc_batchnorm_act_backward(ctx, x, gamma, saved, NULL, 0.0f, dy, train, dx, dgamma,
-                                     dbeta);
-}
-
-int sc_batchnorm_act_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamma,
-                              const sc_tensor *saved, const sc_tensor *act_y, float slope,
-                              const sc_tensor *dy, int train, sc_tensor *dx,
-                              sc_tensor *dgamma, sc_tensor *dbeta)
-{
     const char *op = "sc_batchnorm_backward";
     bn_dims d;
     SC_TRY(bn_check_dims(op, x, &d));
     size_t c = (size_t)d.c;
     SC_TRY(bn_check(op, "saved", saved, 2 * c, 1));
     SC_TRY(bn_check(op, "dy", dy, x->n, 0));
-    if (act_y)
-        SC_TRY(bn_check(op, "the activation's output", act_y, x->n, 0));
-    /* Without a fused activation the kernels never read ref: dy stands in. */
-    int act = act_y != NULL;
-    cl_mem ref = act ? act_y->buf : dy->buf;
-    int roff = act ? (int)act_y->off : 0;
     if (!dgamma && !dbeta && !dx)
         return SC_OK;
     /* dx is built from the per-channel sums, which live in dgamma and dbeta. */
@@ -164,11 +149,10 @@ int sc_batchnorm_act_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *
     if (!k)
         return SC_ERR;
     size_t wg = channel_group(ctx, k, d.n * d.s), global = wg * c;
-    SC_TRY(sc_kernel_args(k, 18, SC_ARG(x->buf), SC_ARG(xoff), SC_ARG(dy->buf), SC_ARG(dyoff),
+    SC_TRY(sc_kernel_args(k, 14, SC_ARG(x->buf), SC_ARG(xoff), SC_ARG(dy->buf), SC_ARG(dyoff),
                           SC_ARG(saved->buf), SC_ARG(soff), SC_ARG(d.n), SC_ARG(d.c),
                           SC_ARG(d.s), SC_ARG(dgamma->buf), SC_ARG(dgoff), SC_ARG(dbeta->buf),
-                          SC_ARG(dboff), SC_ARG(ref), SC_ARG(roff), SC_ARG(act), SC_ARG(slope),
-                          SC_LOCAL(wg * sizeof(float))));
+                          SC_ARG(dboff), SC_LOCAL(wg * sizeof(float))));
     SC_TRY(sc_launch(ctx, k, 1, &global, &wg, "batchnorm.grad_sums"));
     if (!dx)
         return SC_OK;
@@ -180,11 +164,10 @@ int sc_batchnorm_act_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *
         return SC_ERR;
     int goff = (int)gamma->off, dxoff = (int)dx->off, rows = d.n * d.c;
     float inv_m = 1.0f / (float)((long)d.n * d.s);
-    SC_TRY(sc_kernel_args(k, 23, SC_ARG(x->buf), SC_ARG(xoff), SC_ARG(dy->buf), SC_ARG(dyoff),
+    SC_TRY(sc_kernel_args(k, 19, SC_ARG(x->buf), SC_ARG(xoff), SC_ARG(dy->buf), SC_ARG(dyoff),
                           SC_ARG(saved->buf), SC_ARG(soff), SC_ARG(gamma->buf), SC_ARG(goff),
                           SC_ARG(dgamma->buf), SC_ARG(dgoff), SC_ARG(dbeta->buf), SC_ARG(dboff),
                           SC_ARG(dx->buf), SC_ARG(dxoff), SC_ARG(d.c), SC_ARG(d.s),
-                          SC_ARG(rows), SC_ARG(inv_m), SC_ARG(train), SC_ARG(ref),
-                          SC_ARG(roff), SC_ARG(act), SC_ARG(slope)));
+                          SC_ARG(rows), SC_ARG(inv_m), SC_ARG(train)));
     return sc_launch_2d(ctx, k, d.s, rows, "batchnorm.grad_input");
 }
