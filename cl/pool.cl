@@ -61,10 +61,12 @@ __kernel void maxpool_backward(__global const int *idx, int idx_off, __global co
 
 /* Tiled windows (stride == k, pad == 0): every window lies inside the image and every pixel
  * is in at most one window, so the loops have one trip count for all work-items (PoCL
- * vectorises across them) and the backward pass is a lookup instead of a search. */
+ * vectorises across them) and the backward pass is a lookup instead of a search. They take
+ * the general kernels' arguments (stride = k and pad = 0 unused) so one launch serves both. */
 __kernel void maxpool_forward_tiled(__global const float *x, int x_off, __global float *y,
                                     int y_off, __global int *idx, int idx_off, int has_idx,
-                                    int nc, int h, int w, int k, int oh, int ow)
+                                    int nc, int h, int w, int k, int stride, int pad, int oh,
+                                    int ow)
 {
     int g = get_global_id(0);
     if (g >= nc * oh * ow)
@@ -91,7 +93,8 @@ __kernel void maxpool_forward_tiled(__global const float *x, int x_off, __global
 
 __kernel void maxpool_backward_tiled(__global const int *idx, int idx_off,
                                      __global const float *dy, int dy_off, __global float *dx,
-                                     int dx_off, int nc, int h, int w, int k, int oh, int ow)
+                                     int dx_off, int nc, int h, int w, int k, int stride,
+                                     int pad, int oh, int ow)
 {
     int g = get_global_id(0);
     if (g >= nc * h * w)
