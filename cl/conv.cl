@@ -164,38 +164,39 @@ __kernel void im2col_rows(__global const float *x, int x_off, __global float *co
         cp[ox] = 0.0f;
 }
 
-/* col2im for CPUs: one work-item per input row (image i, channel ci, row iy) accumulates
- * every matrix entry that im2col_rows copied from that row. The item owns the row, so the
- * accumulation needs no atomics, and its loads walk contiguous output columns. */
+/* col2im for CPUs: one work-item per input plane (image i, channel ci) adds up every matrix
+ * entry that im2col_rows copied from it. The item owns its plane, so there are no atomics.
+ * It walks each of the k*k matrix rows of its channel in order over the image's oh*ow
+ * columns (one sequential stream at a time) and adds into the plane, which stays in cache
+ * (16 KB for 64 x 64). Owning a row of dx instead read k*k short runs of the matrix from
+ * rows a power-of-two stride apart, which missed the cache on every run: 3-5x slower. */
 __kernel void col2im_rows(__global const float *col, int col_off, __global float *dx, int dx_off,
                           int nb, int cin, int h, int w, int k, int stride, int pad, int oh,
                           int ow)
 {
-    int r = get_global_id(0); /* (i * cin + ci) * h + iy */
-    if (r >= nb * cin * h)
+    int r = get_global_id(0); /* i * cin + ci */
+    if (r >= nb * cin)
         return;
-    int iy = r % h, t = r / h;
-    int ci = t % cin, i = t / cin;
+    int ci = r % cin, i = r / cin;
     int ncols = nb * oh * ow;
-    __global float *dr = dx + dx_off + r * w;
-    for (int ix = 0; ix < w; ix++)
-        dr[ix] = 0.0f;
+    __global float *dp = dx + dx_off + r * h * w;
+    for (int e = 0; e < h * w; e++)
+        dp[e] = 0.0f;
     for (int ky = 0; ky < k; ky++) {
-        int ty = iy + pad - ky;
-        if (ty < 0 || ty % stride)
-            continue;
-        int oy = ty / stride;
-        if (oy >= oh)
-            continue;
+        /* oy whose iy = oy * stride - pad + ky falls inside [0, h) */
+        int ylo = pad - ky > 0 ? (pad - ky + stride - 1) / stride : 0;
+        int yhi = min((h - 1 + pad - ky) / stride + 1, oh);
         for (int kx = 0; kx < k; kx++) {
+            int xlo = pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0;
+            int xhi = min((w - 1 + pad - kx) / stride + 1, ow);
             __global const float *cp =
-                col + col_off + ((ci * k + ky) * k + kx) * ncols + (i * oh + oy) * ow;
-            int lo = pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0;
-            int hi = (w - 1 + pad - kx) / stride + 1;
-            if (hi > ow)
-                hi = ow;
-            for (int ox = lo; ox < hi; ox++)
-                dr[ox * stride - pad + kx] += cp[ox];
+                col + col_off + ((ci * k + ky) * k + kx) * ncols + i * oh * ow;
+            for (int oy = ylo; oy < yhi; oy++) {
+                __global float *drow = dp + (oy * stride - pad + ky) * w - pad + kx;
+                __global const float *crow = cp + oy * ow;
+                for (int ox = xlo; ox < xhi; ox++)
+                    drow[ox * stride] += crow[ox];
+            }
         }
     }
 }

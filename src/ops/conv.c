@@ -127,7 +127,8 @@ static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int c
     SC_TRY(sc_kernel_args(k, 13, SC_ARG(col), SC_ARG(col_off), SC_ARG(dx->buf), SC_ARG(dx_off),
                           SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
                           SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
-    size_t items = (size_t)cnt * d->cin * h * (rows ? 1 : w);
+    /* rows: one item per input plane; the GPU kernel: one per dx element */
+    size_t items = (size_t)cnt * d->cin * (rows ? 1 : (size_t)h * w);
     return sc_launch_1d(ctx, k, items, "conv.col2im");
 }
 
