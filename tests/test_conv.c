@@ -3,6 +3,7 @@
  * kernel/stride/padding of the baseline net, 3x3 s1 p1, 1x1, odd sizes, tensors at nonzero
  * offsets, and every workspace regime (whole batch, chunks, one image at a time). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +246,78 @@ Test(conv, backward_k3_s1_p1_and_1x1)
     check_backward(3, (cfg){6, 4, 1, 1, 0}, 5, 7, WS_NONE, 1, 92u);
     check_backward(3, (cfg){6, 4, 1, 1, 0}, 5, 7, WS_TWO, 1, 93u);
     check_backward(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_ONE, 1, 94u);
+}
+
+/* The training pair that keeps the forward's im2col matrix: y, then dx, dw, db from the
+ * kept matrix, against the references (the matrix at an offset, every workspace regime). */
+static void check_kept(int n, cfg c, int h, int w, enum ws_mode mode, unsigned seed)
+{
+    sc_ctx *ctx = test_ctx();
+    sc_conv2d_desc d = {c.cin, c.cout, c.k, c.stride, c.pad};
+    ref_conv_shape s = ref_conv_shape_make(n, c.cin, h, w, c.cout, c.k, c.stride, c.pad);
+    int xs[4] = {n, c.cin, h, w}, ws4[4] = {c.cout, c.cin, c.k, c.k};
+    int ys[4] = {n, c.cout, s.oh, s.ow}, bs[1] = {c.cout};
+    int cs[1] = {(int)sc_conv2d_col_floats(&d, n, h, w)};
+    cr_assert_eq((size_t)cs[0], (size_t)n * c.cin * c.k * c.k * s.oh * s.ow);
+    size_t nx = sc_shape_count(4, xs), nw = sc_shape_count(4, ws4), ny = sc_shape_count(4, ys);
+    float *hx = test_rand_alloc(nx, seed, -1.0f, 1.0f);
+    float *hw = test_rand_alloc(nw, seed + 1, -0.5f, 0.5f);
+    float *hb = test_rand_alloc((size_t)c.cout, seed + 2, -1.0f, 1.0f);
+    float *hdy = test_rand_alloc(ny, seed + 3, -1.0f, 1.0f);
+    float *wy = malloc(ny * sizeof *wy), *wdx = malloc(nx * sizeof *wdx);
+    float *wdw = malloc(nw * sizeof *wdw), *wdb = malloc((size_t)c.cout * sizeof *wdb);
+    cr_assert(wy && wdx && wdw && wdb);
+    ref_conv2d_forward(&s, hx, hw, hb, wy);
+    ref_conv2d_backward(&s, hx, hw, hdy, wdx, wdw, wdb);
+
+    sc_tensor sx, sw, sb, sy, sdy, sdx, sdw, sdb, scol, sws, wsv;
+    sc_tensor x = at_offset(&sx, 3, 4, xs, hx), wt = at_offset(&sw, 5, 4, ws4, hw);
+    sc_tensor b = at_offset(&sb, 1, 1, bs, hb), y = at_offset(&sy, 2, 4, ys, NULL);
+    sc_tensor dy = at_offset(&sdy, 1, 4, ys, hdy), dx = at_offset(&sdx, 2, 4, xs, NULL);
+    sc_tensor dw = at_offset(&sdw, 4, 4, ws4, NULL), db = at_offset(&sdb, 6, 1, bs, NULL);
+    sc_tensor col = at_offset(&scol, 9, 1, cs, NULL);
+    sc_tensor *ws = make_ws(&sws, &wsv, ws_floats(&d, n, h, w, mode), mode);
+
+    cr_assert_eq(sc_conv2d_forward_keep(ctx, &d, &x, &wt, &b, &y, ws, &col), SC_OK, "%s",
+                 sc_last_error());
+    float *got = test_download(&y);
+    test_expect_close("conv2d.forward", got, wy, ny);
+    free(got);
+    cr_assert_eq(sc_conv2d_backward_kept(ctx, &d, &x, &wt, &dy, &dx, &dw, &db, ws, &col),
+                 SC_OK, "%s", sc_last_error());
+    float *gdx = test_download(&dx), *gdw = test_download(&dw), *gdb = test_download(&db);
+    test_expect_close("conv2d.backward", gdx, wdx, nx);
+    test_expect_close("conv2d.backward", gdw, wdw, nw);
+    test_expect_close("conv2d.backward", gdb, wdb, (size_t)c.cout);
+    free(gdx);
+    free(gdw);
+    free(gdb);
+
+    /* A matrix one float short is refused with both sizes, and y is left alone. */
+    sc_tensor short_col = sc_tensor_view(col.buf, col.off, 1, (int[]){cs[0] - 1});
+    cr_assert_eq(sc_conv2d_forward_keep(ctx, &d, &x, &wt, &b, &y, ws, &short_col), SC_ERR);
+    char want[96];
+    snprintf(want, sizeof want, "holds %d floats, the batch needs %d", cs[0] - 1, cs[0]);
+    cr_assert(strstr(sc_last_error(), want), "%s", sc_last_error());
+    sc_clear_error();
+
+    sc_tensor *all[] = {&sx, &sw, &sb, &sy, &sdy, &sdx, &sdw, &sdb, &scol};
+    for (int i = 0; i < 9; i++)
+        sc_tensor_free(all[i]);
+    if (ws)
+        sc_tensor_free(&sws);
+    float *hosts[] = {hx, hw, hb, hdy, wy, wdx, wdw, wdb};
+    for (int i = 0; i < 8; i++)
+        free(hosts[i]);
+}
+
+Test(conv, kept_im2col_matrix_in_every_workspace_regime)
+{
+    for (int i = 0; i < 4; i++)
+        check_kept(3, baseline[i], 17, 13, i % 2 ? WS_ONE : WS_BATCH, 200u + i);
+    check_kept(5, baseline[1], 13, 11, WS_TWO, 210u); /* chunks 2, 2, 1 */
+    check_kept(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_TWO, 211u);
+    check_kept(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_ONE, 212u);
 }
 
 /* ---- finite differences -------------------------------------------------------------- */

@@ -179,13 +179,13 @@ Test(net, contrastive_training_goes_down_like_plain_c, .timeout = 300)
 
 /* Batch norm + (leaky) ReLU fused in the forward pass gives bit-identical outputs, parameter
  * gradients, input gradients and running statistics to the layers run apart, in train and
- * eval mode. */
+ * eval mode; so does the conv backward reading the forward's kept im2col matrices. */
 typedef struct fused_result {
     float *out, *grads, *dx, *state;
     size_t nparams, nstate;
 } fused_result;
 
-static fused_result fused_run(int fuse, int train)
+static fused_result fused_run(int fuse, int keep, int train)
 {
     fused_result r;
     sc_layer_desc L[12];
@@ -211,6 +211,7 @@ static fused_result fused_run(int fuse, int train)
     cr_assert_eq(sc_net_create(test_ctx(), L, n, 3, 12, 10, 5, &net), SC_OK, "%s",
                  sc_last_error());
     net->fuse = fuse;
+    net->keep_cols = keep;
     cr_assert_eq(sc_net_init(net, SC_INIT_KAIMING, 3), SC_OK, "%s", sc_last_error());
     float *xh = test_rand_alloc(5 * 3 * 12 * 10, 11, -1.0f, 1.0f);
     float *dh = test_rand_alloc(5 * 7, 12, -1.0f, 1.0f);
@@ -220,6 +221,9 @@ static fused_result fused_run(int fuse, int train)
     if (!train) /* eval mode after one train step, so the running statistics are not trivial */
         cr_assert_eq(sc_net_forward(net, &x, 1, &y), SC_OK, "%s", sc_last_error());
     cr_assert_eq(sc_net_forward(net, &x, train, &y), SC_OK, "%s", sc_last_error());
+    for (int i = 0; i < n; i++) /* only a training forward keeps im2col matrices */
+        if (L[i].kind == SC_LAYER_CONV)
+            cr_assert_eq(net->layers[i].col_ok, keep && train, "layer %d", i + 1);
     r.out = test_download(&y);
     cr_assert_eq(sc_net_backward(net, &dout, &dxt), SC_OK, "%s", sc_last_error());
     r.grads = test_download(&net->grads);
@@ -236,9 +240,9 @@ static fused_result fused_run(int fuse, int train)
     return r;
 }
 
-static void check_fused(int train)
+/* a against b, bit for bit; frees both. */
+static void check_same(fused_result a, fused_result b)
 {
-    fused_result a = fused_run(1, train), b = fused_run(0, train);
     cr_assert_eq(a.nparams, b.nparams);
     cr_assert_eq(a.nstate, b.nstate);
     test_expect_close("exact", a.out, b.out, 5 * 7);
@@ -254,5 +258,20 @@ static void check_fused(int train)
     }
 }
 
-Test(net, fused_batchnorm_relu_is_bit_identical_train) { check_fused(1); }
-Test(net, fused_batchnorm_relu_is_bit_identical_eval) { check_fused(0); }
+Test(net, fused_batchnorm_relu_is_bit_identical_train)
+{
+    check_same(fused_run(1, 0, 1), fused_run(0, 0, 1));
+}
+Test(net, fused_batchnorm_relu_is_bit_identical_eval)
+{
+    check_same(fused_run(1, 0, 0), fused_run(0, 0, 0));
+}
+/* The backward reading the forward's im2col matrix instead of rebuilding it. */
+Test(net, kept_im2col_is_bit_identical_train)
+{
+    check_same(fused_run(1, 1, 1), fused_run(1, 0, 1));
+}
+Test(net, kept_im2col_is_unused_in_eval)
+{
+    check_same(fused_run(1, 1, 0), fused_run(1, 0, 0));
+}

@@ -25,6 +25,8 @@ typedef struct sc_layer {
     size_t rm_off, rv_off;   /* batch-norm running mean / variance in the state buffer */
     sc_tensor out_act;       /* output, allocated for the largest batch */
     sc_tensor aux;           /* max-pool argmax or batch-norm saved statistics */
+    sc_tensor col;           /* conv: the training forward's im2col matrix, for backward */
+    int col_ok;              /* col holds the last forward's matrix */
 } sc_layer;
 
 typedef struct sc_net {
@@ -44,6 +46,8 @@ typedef struct sc_net {
     int batch, train;
     uint32_t seed, step; /* dropout masks are a function of (seed, step) */
     int fuse;            /* batch norm + (leaky) ReLU in one pass (SIAMCL_NO_FUSE=1: off) */
+    int keep_cols;       /* conv backward reuses the forward's im2col (SIAMCL_NO_KEEP=1: off) */
+    size_t kept_floats;  /* allocated so far for kept im2col matrices */
 } sc_net;
 
 /* Builds the network for inputs [N, in_c, in_h, in_w] with N <= max_batch. Shapes that do

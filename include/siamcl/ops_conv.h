@@ -44,6 +44,18 @@ int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
                        const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx, sc_tensor *dw,
                        sc_tensor *db, sc_tensor *ws);
 
+/* Training pair that builds the im2col matrix once: the forward writes the whole batch's
+ * matrix into col (at least sc_conv2d_col_floats(d, N, H, W) floats; the workspace then
+ * only needs room for the GEMM output), and the backward of the same x reads it for dw
+ * instead of building it again. col must not change in between. */
+size_t sc_conv2d_col_floats(const sc_conv2d_desc *d, int n, int h, int w);
+int sc_conv2d_forward_keep(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                           const sc_tensor *w, const sc_tensor *b, sc_tensor *y,
+                           sc_tensor *ws, const sc_tensor *col);
+int sc_conv2d_backward_kept(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                            const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx,
+                            sc_tensor *dw, sc_tensor *db, sc_tensor *ws, const sc_tensor *col);
+
 /* The im2col/col2im kernels follow the device: on CPUs one work-item per matrix row (long
  * contiguous inner loops), on GPUs one per column (coalesced neighbours). Tests force each:
  * 1 = CPU rows, 0 = GPU columns, -1 = by device type (the default). */

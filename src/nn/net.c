@@ -1,5 +1,6 @@
 /* Sequential network: shape inference, flat parameter layout, forward and backward by
  * dispatching to the ops. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "siamcl/ops.h"
 
 #define WS_CAP_FLOATS ((size_t)32 << 20) /* conv workspace cap: 128 MiB */
+#define KEEP_CAP_FLOATS ((size_t)128 << 20) /* kept im2col matrices, all layers: 512 MiB */
 
 static size_t align16(size_t n) { return (n + 15) / 16 * 16; }
 static size_t per_sample(const int s[3]) { return (size_t)s[0] * s[1] * s[2]; }
@@ -226,6 +228,8 @@ int sc_net_create(sc_ctx *ctx, const sc_layer_desc *layers, int nlayers, int in_
     net->max_batch = max_batch;
     const char *nofuse = getenv("SIAMCL_NO_FUSE");
     net->fuse = !(nofuse && *nofuse && strcmp(nofuse, "0"));
+    const char *nokeep = getenv("SIAMCL_NO_KEEP");
+    net->keep_cols = !(nokeep && *nokeep && strcmp(nokeep, "0"));
     for (int i = 0; i < nlayers; i++)
         net->layers[i].d = layers[i];
     if (infer(net) != SC_OK || allocate(net) != SC_OK) {
@@ -244,6 +248,8 @@ void sc_net_free(sc_net *net)
     sc_tensor_free(&net->grads);
     sc_tensor_free(&net->state);
     sc_tensor_free(&net->decay_mask);
+    for (int i = 0; i < net->nlayers; i++)
+        sc_tensor_free(&net->layers[i].col);
     sc_arena_free(&net->arena);
     free(net->layers);
     free(net);
@@ -289,6 +295,26 @@ static float act_slope(const sc_layer *R)
     return R->d.kind == SC_LAYER_LEAKY_RELU ? R->d.slope : 0.0f;
 }
 
+/* The tensor a training forward keeps conv layer L's im2col matrix in (allocated on first
+ * use, for the largest batch), or NULL: not training, a 1x1 conv (its matrix is x), keeping
+ * switched off, or past KEEP_CAP_FLOATS for the network (then the backward rebuilds it). */
+static const sc_tensor *kept_col(sc_net *net, sc_layer *L, const sc_conv2d_desc *cd)
+{
+    if (!net->train || !net->keep_cols || (cd->k == 1 && cd->stride == 1 && cd->pad == 0))
+        return NULL;
+    if (!L->col.buf) {
+        size_t n = sc_conv2d_col_floats(cd, net->max_batch, L->in[1], L->in[2]);
+        if (n > (size_t)INT_MAX || net->kept_floats + n > KEEP_CAP_FLOATS)
+            return NULL;
+        if (sc_tensor_alloc(net->ctx, &L->col, 1, (int[]){(int)n}) != SC_OK) {
+            sc_clear_error(); /* no room: rebuild the matrix in the backward instead */
+            return NULL;
+        }
+        net->kept_floats += n;
+    }
+    return &L->col;
+}
+
 static int forward_layer(sc_net *net, int i, const sc_tensor *x, sc_tensor *y)
 {
     sc_ctx *ctx = net->ctx;
@@ -300,7 +326,12 @@ static int forward_layer(sc_net *net, int i, const sc_tensor *x, sc_tensor *y)
     switch (d->kind) {
     case SC_LAYER_CONV: {
         sc_conv2d_desc cd = {L->in[0], d->out, d->k, d->stride, d->pad};
-        return sc_conv2d_forward(ctx, &cd, x, &w, L->b_n ? &b : NULL, y, net->ws.buf ? &net->ws : NULL);
+        sc_tensor *ws = net->ws.buf ? &net->ws : NULL;
+        const sc_tensor *col = kept_col(net, L, &cd);
+        L->col_ok = col != NULL;
+        if (col)
+            return sc_conv2d_forward_keep(ctx, &cd, x, &w, L->b_n ? &b : NULL, y, ws, col);
+        return sc_conv2d_forward(ctx, &cd, x, &w, L->b_n ? &b : NULL, y, ws);
     }
     case SC_LAYER_MAXPOOL: {
         sc_tensor idx = sc_tensor_view(L->aux.buf, L->aux.off, 1, (int[]){(int)y->n});
@@ -374,8 +405,11 @@ static int backward_layer(sc_net *net, int i, const sc_tensor *x, const sc_tenso
     switch (d->kind) {
     case SC_LAYER_CONV: {
         sc_conv2d_desc cd = {L->in[0], d->out, d->k, d->stride, d->pad};
-        return sc_conv2d_backward(ctx, &cd, x, &w, dy, dx, &dw, L->b_n ? &db : NULL,
-                                  net->ws.buf ? &net->ws : NULL);
+        sc_tensor *ws = net->ws.buf ? &net->ws : NULL;
+        if (L->col_ok)
+            return sc_conv2d_backward_kept(ctx, &cd, x, &w, dy, dx, &dw, L->b_n ? &db : NULL,
+                                           ws, &L->col);
+        return sc_conv2d_backward(ctx, &cd, x, &w, dy, dx, &dw, L->b_n ? &db : NULL, ws);
     }
     case SC_LAYER_MAXPOOL: {
         sc_tensor idx = sc_tensor_view(L->aux.buf, L->aux.off, 1, (int[]){(int)y->n});

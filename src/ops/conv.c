@@ -2,7 +2,9 @@
  * A batch is processed in chunks of nb images: one im2col and one GEMM per chunk, nb as
  * large as the caller's workspace allows (the whole batch when sized with
  * sc_conv2d_workspace). With nb == 1 the GEMM writes NCHW directly; with nb > 1 its output
- * [cout, nb*P] goes through the workspace and a permute kernel that also adds the bias. */
+ * [cout, nb*P] goes through the workspace and a permute kernel that also adds the bias.
+ * Training may keep the forward's im2col matrix for the backward (the _keep/_kept pair),
+ * which then skips building it again: one pass over the largest matrix a layer writes. */
 #include "siamcl/ops_conv.h"
 
 #include "conv_common.h"
@@ -153,8 +155,29 @@ static int launch_permute(sc_ctx *ctx, int to_nchw, cl_mem t, int t_off, cl_mem 
     return sc_launch_1d(ctx, k, (size_t)cnt * c * p, "conv.permute");
 }
 
-int sc_conv2d_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
-                      const sc_tensor *w, const sc_tensor *b, sc_tensor *y, sc_tensor *ws)
+size_t sc_conv2d_col_floats(const sc_conv2d_desc *d, int n, int h, int w)
+{
+    size_t col, out;
+    per_image(d, h, w, &col, &out);
+    return (size_t)n * col;
+}
+
+/* The kept matrix must hold the whole batch's im2col. */
+static int check_kept(const sc_conv2d_desc *d, const sc_tensor *x, const sc_tensor *col,
+                      const char *op)
+{
+    size_t need = sc_conv2d_col_floats(d, x->shape[0], x->shape[2], x->shape[3]);
+    if (!col->buf || col->n < need)
+        return sc_fail("%s: the kept im2col matrix holds %zu floats, the batch needs %zu", op,
+                       col->buf ? col->n : 0, need);
+    return sc_fits_int(col, op, "kept im2col matrix");
+}
+
+/* Forward; with keep, the whole batch's im2col goes there (once) and the chunks' GEMMs read
+ * their columns of it, so the workspace only holds the GEMM outputs. */
+static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                   const sc_tensor *w, const sc_tensor *b, sc_tensor *y, sc_tensor *ws,
+                   const sc_tensor *keep)
 {
     const char *op = "conv2d forward";
     int oh = 0, ow = 0, nb = 1;
@@ -167,6 +190,34 @@ int sc_conv2d_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     SC_TRY(chunk_images(d, x, ws, op, &nb));
     int ws_off = ws && ws->buf ? (int)ws->off : 0;
     cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
+    if (keep) {
+        SC_TRY(check_kept(d, x, keep, op));
+        /* one image at a time needs no workspace: its GEMM writes y directly */
+        size_t fit = wsb ? ws->n / ((size_t)d->cout * p) : 1;
+        nb = fit < 1 ? 1 : fit < (size_t)n ? (int)fit : n;
+        SC_TRY(launch_im2col(ctx, d, x, 0, n, keep->buf, (int)keep->off, oh, ow));
+        for (int n0 = 0; n0 < n; n0 += nb) {
+            int cnt = n - n0 < nb ? n - n0 : nb, cols = cnt * p;
+            int y_off = (int)y->off + n0 * d->cout * p;
+            size_t b_off = keep->off + (size_t)n0 * p;
+            if (cnt == 1) {
+                SC_TRY(sc_gemm(ctx, 0, 0, d->cout, p, kdim, 1.0f, w->buf, w->off, kdim,
+                               keep->buf, b_off, n * p, 0.0f, y->buf, (size_t)y_off, p,
+                               "conv.gemm"));
+                if (b) {
+                    sc_tensor yi = sc_tensor_view(y->buf, (size_t)y_off, 4,
+                                                  (const int[]){1, d->cout, oh, ow});
+                    SC_TRY(sc_bias_forward(ctx, &yi, b));
+                }
+                continue;
+            }
+            SC_TRY(sc_gemm(ctx, 0, 0, d->cout, cols, kdim, 1.0f, w->buf, w->off, kdim,
+                           keep->buf, b_off, n * p, 0.0f, wsb, (size_t)ws_off, cols,
+                           "conv.gemm"));
+            SC_TRY(launch_permute(ctx, 1, wsb, ws_off, y->buf, y_off, b, cnt, d->cout, p));
+        }
+        return SC_OK;
+    }
 
     for (int n0 = 0; n0 < n; n0 += nb) {
         int cnt = n - n0 < nb ? n - n0 : nb;
@@ -199,9 +250,26 @@ int sc_conv2d_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     return SC_OK;
 }
 
-int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
-                       const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx, sc_tensor *dw,
-                       sc_tensor *db, sc_tensor *ws)
+int sc_conv2d_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                      const sc_tensor *w, const sc_tensor *b, sc_tensor *y, sc_tensor *ws)
+{
+    return forward(ctx, d, x, w, b, y, ws, NULL);
+}
+
+int sc_conv2d_forward_keep(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                           const sc_tensor *w, const sc_tensor *b, sc_tensor *y,
+                           sc_tensor *ws, const sc_tensor *col)
+{
+    if (!col)
+        return sc_fail("conv2d forward: no tensor to keep the im2col matrix in");
+    return forward(ctx, d, x, w, b, y, ws, col);
+}
+
+/* Backward; with kept, the weight gradient reads the forward's im2col matrix (the chunk's
+ * columns of it) instead of building it again. */
+static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                    const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx, sc_tensor *dw,
+                    sc_tensor *db, sc_tensor *ws, const sc_tensor *kept)
 {
     const char *op = "conv2d backward";
     int oh = 0, ow = 0, nb = 1;
@@ -222,6 +290,8 @@ int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     SC_TRY(chunk_images(d, x, ws, op, &nb));
     int ws_off = ws && ws->buf ? (int)ws->off : 0;
     cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
+    if (kept)
+        SC_TRY(check_kept(d, x, kept, op));
 
     for (int n0 = 0; n0 < n; n0 += nb) {
         int cnt = n - n0 < nb ? n - n0 : nb;
@@ -244,11 +314,17 @@ int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
         if (dw) {
             cl_mem col = direct ? x->buf : wsb;
             size_t col_off = direct ? (size_t)x_off : (size_t)ws_off;
-            if (!direct)
+            int ldcol = cols;
+            if (kept) {
+                col = kept->buf;
+                col_off = kept->off + (size_t)n0 * p;
+                ldcol = n * p;
+            } else if (!direct) {
                 SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, oh, ow));
+            }
             /* dW[cout, K] (+)= g[cout, cols] col[K, cols]^T */
             SC_TRY(sc_gemm(ctx, 0, 1, d->cout, kdim, cols, 1.0f, g, g_off, cols, col, col_off,
-                           cols, beta, dw->buf, dw->off, kdim, "conv.gemm"));
+                           ldcol, beta, dw->buf, dw->off, kdim, "conv.gemm"));
         }
         if (dx) {
             /* dcol[K, cols] = W[cout, K]^T g[cout, cols]; the in-order queue lets it reuse
@@ -262,6 +338,22 @@ int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
         }
     }
     return SC_OK;
+}
+
+int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                       const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx, sc_tensor *dw,
+                       sc_tensor *db, sc_tensor *ws)
+{
+    return backward(ctx, d, x, w, dy, dx, dw, db, ws, NULL);
+}
+
+int sc_conv2d_backward_kept(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                            const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx,
+                            sc_tensor *dw, sc_tensor *db, sc_tensor *ws, const sc_tensor *col)
+{
+    if (!col)
+        return sc_fail("conv2d backward: no kept im2col matrix");
+    return backward(ctx, d, x, w, dy, dx, dw, db, ws, col);
 }
 
 int sc_conv2d_forward_direct(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
