@@ -143,6 +143,9 @@ static inline int bench_kernel_s(sc_ctx *ctx, cl_kernel k, size_t global, size_t
 static inline int bench_measure_peaks(sc_ctx *ctx, int quick, bench_peaks *pk)
 {
     memset(pk, 0, sizeof *pk);
+    /* Whatever the caller queued (buffer fills, uploads) must not share the device with the
+     * measurement: bench_kernels measured half the FMA peak behind its own setup. */
+    SC_TRY(sc_ctx_finish(ctx));
     int cpu = (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
     size_t cu = ctx->dev.compute_units ? ctx->dev.compute_units : 1;
     /* (width, chains) shapes; the register file decides which one reaches the peak. */

@@ -177,6 +177,22 @@ Test(pool, max_baseline_sizes)
     check_max(3, 128, 8, 8, pools[0], 1, 41u);
 }
 
+/* Tiled windows have a per-row kernel for CPUs and a per-element one for GPUs: both run
+ * here whatever the device (odd sizes leave a row and a column outside every window). */
+Test(pool, max_tiled_windows_in_both_kernel_layouts)
+{
+    const int tiled[2] = {0, 4}; /* 2x2 s2 and 3x3 s3 */
+    for (int rows = 0; rows <= 1; rows++) {
+        sc_conv2d_force_layout(rows);
+        for (int i = 0; i < 2; i++) {
+            check_max(2, 3, 13, 11, pools[tiled[i]], 1, 50u + i);
+            check_max(2, 3, 9, 7, pools[tiled[i]], 0, 52u + i); /* ties */
+            check_max(1, 2, 8, 8, pools[tiled[i]], 1, 54u + i);
+        }
+    }
+    sc_conv2d_force_layout(-1);
+}
+
 Test(pool, avg_forward_backward)
 {
     for (int i = 0; i < 6; i++) {

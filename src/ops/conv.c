@@ -89,7 +89,7 @@ static int forced_rows = -1;
 
 void sc_conv2d_force_layout(int rows) { forced_rows = rows; }
 
-static int use_rows(const sc_ctx *ctx)
+int sc_rows_layout(const sc_ctx *ctx)
 {
     return forced_rows >= 0 ? forced_rows : (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
 }
@@ -98,7 +98,7 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
                          int cnt, cl_mem col, int col_off, int oh, int ow)
 {
     /* CPUs run work-items as loop iterations: there a long contiguous inner loop wins. */
-    int rows = use_rows(ctx);
+    int rows = sc_rows_layout(ctx);
     cl_kernel k = sc_kernel(ctx, "conv", NULL, rows ? "im2col_rows" : "im2col");
     if (!k)
         return SC_ERR;
@@ -120,7 +120,7 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
 static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int col_off,
                          const sc_tensor *dx, int n0, int cnt, int oh, int ow)
 {
-    int rows = use_rows(ctx); /* see launch_im2col */
+    int rows = sc_rows_layout(ctx); /* see launch_im2col */
     cl_kernel k = sc_kernel(ctx, "conv", NULL, rows ? "col2im_rows" : "col2im");
     if (!k)
         return SC_ERR;

@@ -7,6 +7,12 @@
 #include "siamcl/error.h"
 #include "siamcl/tensor.h"
 
+/* Whether the conv-family kernels with a CPU variant (im2col, col2im, tiled max-pool) run
+ * it: CPUs run work-items as loop iterations, so one item walking a row beats one item per
+ * element; GPUs want neighbouring items on neighbouring addresses. By device type unless
+ * sc_conv2d_force_layout set it. */
+int sc_rows_layout(const sc_ctx *ctx);
+
 /* Kernels index with int: refuse tensors whose offset + size would overflow it. */
 static inline int sc_fits_int(const sc_tensor *t, const char *op, const char *name)
 {

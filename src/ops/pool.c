@@ -55,15 +55,18 @@ int sc_maxpool_forward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *x,
     int x_off = (int)x->off, y_off = (int)y->off;
     int has_idx = idx != NULL, i_off = idx ? (int)idx->off : 0;
     cl_mem ibuf = idx ? idx->buf : y->buf; /* any valid buffer when unused */
+    int rows = tiled_windows(d) && sc_rows_layout(ctx);
     cl_kernel k = sc_kernel(ctx, "pool", NULL,
-                            tiled_windows(d) ? "maxpool_forward_tiled" : "maxpool_forward");
+                            rows               ? "maxpool_forward_tiled_rows"
+                            : tiled_windows(d) ? "maxpool_forward_tiled"
+                                               : "maxpool_forward");
     if (!k)
         return SC_ERR;
     SC_TRY(sc_kernel_args(k, 15, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(y->buf), SC_ARG(y_off),
                           SC_ARG(ibuf), SC_ARG(i_off), SC_ARG(has_idx), SC_ARG(nc), SC_ARG(h),
                           SC_ARG(w), SC_ARG(d->k), SC_ARG(d->stride), SC_ARG(d->pad),
                           SC_ARG(oh), SC_ARG(ow)));
-    return sc_launch_1d(ctx, k, y->n, "pool.max");
+    return sc_launch_1d(ctx, k, rows ? (size_t)nc * oh : y->n, "pool.max");
 }
 
 int sc_maxpool_backward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *idx,
@@ -75,15 +78,18 @@ int sc_maxpool_backward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *i
     int nc = dx->shape[0] * dx->shape[1], h = dx->shape[2], w = dx->shape[3];
     int oh = dy->shape[2], ow = dy->shape[3];
     int i_off = (int)idx->off, dy_off = (int)dy->off, dx_off = (int)dx->off;
+    int rows = tiled_windows(d) && sc_rows_layout(ctx);
     cl_kernel k = sc_kernel(ctx, "pool", NULL,
-                            tiled_windows(d) ? "maxpool_backward_tiled" : "maxpool_backward");
+                            rows               ? "maxpool_backward_tiled_rows"
+                            : tiled_windows(d) ? "maxpool_backward_tiled"
+                                               : "maxpool_backward");
     if (!k)
         return SC_ERR;
     SC_TRY(sc_kernel_args(k, 14, SC_ARG(idx->buf), SC_ARG(i_off), SC_ARG(dy->buf),
                           SC_ARG(dy_off), SC_ARG(dx->buf), SC_ARG(dx_off), SC_ARG(nc), SC_ARG(h),
                           SC_ARG(w), SC_ARG(d->k), SC_ARG(d->stride), SC_ARG(d->pad),
                           SC_ARG(oh), SC_ARG(ow)));
-    return sc_launch_1d(ctx, k, dx->n, "pool.max_grad");
+    return sc_launch_1d(ctx, k, rows ? (size_t)nc * h : dx->n, "pool.max_grad");
 }
 
 int sc_avgpool_forward(sc_ctx *ctx, const sc_pool2d_desc *d, const sc_tensor *x,
