@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siamcl/ops_conv.h" /* sc_conv2d_force_layout */
 #include "siamcl/ops_dense.h"
 #include "support.h"
 
@@ -345,6 +346,24 @@ Test(batchnorm, train_backward_closed_form_16x8x9x9)
 Test(batchnorm, train_backward_closed_form_3x5x23x21)
 {
     check_closed_form((int[]){3, 5, 23, 21}, 16);
+}
+
+/* The per-channel/per-row CPU kernels and the work-group GPU kernels, whatever the device:
+ * planes with and without a tail past the eight-wide sums, features (S = 1). */
+Test(batchnorm, both_kernel_layouts_match_the_reference)
+{
+    for (int rows = 0; rows <= 1; rows++) {
+        sc_conv2d_force_layout(rows);
+        check_forward(4, (int[]){16, 8, 9, 9}, 1, 40u + rows);
+        check_forward(4, (int[]){3, 5, 23, 21}, 1, 42u + rows);
+        check_forward(4, (int[]){2, 3, 8, 8}, 0, 44u + rows);
+        check_forward(2, (int[]){600, 3}, 1, 46u + rows);
+        check_closed_form((int[]){16, 8, 9, 9}, 48u + rows);
+        check_closed_form((int[]){3, 5, 23, 21}, 50u + rows);
+        check_backward_fd(4, (int[]){4, 3, 2, 3}, 1, 52u + rows);
+        check_backward_fd(2, (int[]){7, 5}, 0, 54u + rows);
+    }
+    sc_conv2d_force_layout(-1);
 }
 
 Test(batchnorm, errors_are_reported)

@@ -5,6 +5,8 @@
 
 #include "siamcl/ops_dense.h"
 
+#include "conv_common.h"
+
 typedef struct bn_dims {
     int n, c, s; /* x viewed as [N, C, S] */
 } bn_dims;
@@ -81,6 +83,7 @@ int sc_batchnorm_act_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *g
         SC_TRY(bn_check(op, "running_var", running_var, c, 0));
     }
     int soff = (int)saved->off, xoff = (int)x->off, yoff = (int)y->off;
+    int rows_cpu = sc_rows_layout(ctx); /* CPU kernels: one item per channel or row */
     int rmoff = update || !train ? (int)running_mean->off : 0;
     int rvoff = update || !train ? (int)running_var->off : 0;
 
@@ -91,10 +94,10 @@ int sc_batchnorm_act_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *g
                            op, d.n, d.c, d.s);
         if (update && !(momentum >= 0.0f && momentum <= 1.0f))
             return sc_fail("%s: momentum = %g is not in [0, 1]", op, (double)momentum);
-        cl_kernel k = sc_kernel(ctx, "batchnorm", NULL, "bn_stats");
+        cl_kernel k = sc_kernel(ctx, "batchnorm", NULL, rows_cpu ? "bn_stats_rows" : "bn_stats");
         if (!k)
             return SC_ERR;
-        size_t wg = channel_group(ctx, k, d.n * d.s), global = wg * c;
+        size_t wg = rows_cpu ? 1 : channel_group(ctx, k, d.n * d.s), global = wg * c;
         /* Without running statistics the kernel never touches them: pass saved as a
          * harmless stand-in buffer. */
         cl_mem rm = update ? running_mean->buf : saved->buf;
@@ -114,7 +117,7 @@ int sc_batchnorm_act_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *g
         SC_TRY(sc_launch_1d(ctx, k, c, "batchnorm.stats"));
     }
 
-    cl_kernel k = sc_kernel(ctx, "batchnorm", NULL, "bn_apply");
+    cl_kernel k = sc_kernel(ctx, "batchnorm", NULL, rows_cpu ? "bn_apply_rows" : "bn_apply");
     if (!k)
         return SC_ERR;
     int goff = (int)gamma->off, boff = (int)beta->off, rows = d.n * d.c;
@@ -122,6 +125,8 @@ int sc_batchnorm_act_forward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *g
                           SC_ARG(saved->buf), SC_ARG(soff), SC_ARG(gamma->buf), SC_ARG(goff),
                           SC_ARG(beta->buf), SC_ARG(boff), SC_ARG(d.c), SC_ARG(d.s),
                           SC_ARG(rows), SC_ARG(act), SC_ARG(slope)));
+    if (rows_cpu)
+        return sc_launch_1d(ctx, k, (size_t)rows, "batchnorm.apply");
     return sc_launch_2d(ctx, k, d.s, rows, "batchnorm.apply");
 }
 
@@ -145,10 +150,12 @@ int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamm
     int xoff = (int)x->off, dyoff = (int)dy->off, soff = (int)saved->off;
     int dgoff = (int)dgamma->off, dboff = (int)dbeta->off;
 
-    cl_kernel k = sc_kernel(ctx, "batchnorm", NULL, "bn_grad_sums");
+    int rows_cpu = sc_rows_layout(ctx);
+    cl_kernel k = sc_kernel(ctx, "batchnorm", NULL,
+                            rows_cpu ? "bn_grad_sums_rows" : "bn_grad_sums");
     if (!k)
         return SC_ERR;
-    size_t wg = channel_group(ctx, k, d.n * d.s), global = wg * c;
+    size_t wg = rows_cpu ? 1 : channel_group(ctx, k, d.n * d.s), global = wg * c;
     SC_TRY(sc_kernel_args(k, 14, SC_ARG(x->buf), SC_ARG(xoff), SC_ARG(dy->buf), SC_ARG(dyoff),
                           SC_ARG(saved->buf), SC_ARG(soff), SC_ARG(d.n), SC_ARG(d.c),
                           SC_ARG(d.s), SC_ARG(dgamma->buf), SC_ARG(dgoff), SC_ARG(dbeta->buf),
@@ -159,7 +166,7 @@ int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamm
 
     SC_TRY(bn_check(op, "gamma", gamma, c, 0));
     SC_TRY(bn_check(op, "dx", dx, x->n, 0));
-    k = sc_kernel(ctx, "batchnorm", NULL, "bn_grad_input");
+    k = sc_kernel(ctx, "batchnorm", NULL, rows_cpu ? "bn_grad_input_rows" : "bn_grad_input");
     if (!k)
         return SC_ERR;
     int goff = (int)gamma->off, dxoff = (int)dx->off, rows = d.n * d.c;
@@ -169,5 +176,7 @@ int sc_batchnorm_backward(sc_ctx *ctx, const sc_tensor *x, const sc_tensor *gamm
                           SC_ARG(dgamma->buf), SC_ARG(dgoff), SC_ARG(dbeta->buf), SC_ARG(dboff),
                           SC_ARG(dx->buf), SC_ARG(dxoff), SC_ARG(d.c), SC_ARG(d.s),
                           SC_ARG(rows), SC_ARG(inv_m), SC_ARG(train)));
+    if (rows_cpu)
+        return sc_launch_1d(ctx, k, (size_t)rows, "batchnorm.grad_input");
     return sc_launch_2d(ctx, k, d.s, rows, "batchnorm.grad_input");
 }
