@@ -93,6 +93,37 @@ __kernel void ncp_to_cnp(__global const float *y, int y_off, __global float *t, 
     t[t_off + g] = y[y_off + (i * c + ch) * p_count + p];
 }
 
+/* The two permutes for CPUs: one work-item per (image i, channel) row of P contiguous
+ * floats, so each is a straight copy (the per-element kernels above pay four integer
+ * divisions an element, more than the copy itself on a CPU). Same arguments. */
+__kernel void cnp_to_ncp_rows(__global const float *t, int t_off, __global float *y,
+                              int y_off, __global const float *b, int b_off, int has_bias,
+                              int nb, int c, int p_count)
+{
+    int r = get_global_id(0); /* i * c + ch */
+    if (r >= nb * c)
+        return;
+    int i = r / c, ch = r - i * c;
+    __global const float *src = t + t_off + (ch * nb + i) * p_count;
+    __global float *dst = y + y_off + r * p_count;
+    float add = has_bias ? b[b_off + ch] : 0.0f;
+    for (int p = 0; p < p_count; p++)
+        dst[p] = src[p] + add;
+}
+
+__kernel void ncp_to_cnp_rows(__global const float *y, int y_off, __global float *t, int t_off,
+                              int nb, int c, int p_count)
+{
+    int r = get_global_id(0); /* ch * nb + i */
+    if (r >= nb * c)
+        return;
+    int ch = r / nb, i = r - ch * nb;
+    __global const float *src = y + y_off + (i * c + ch) * p_count;
+    __global float *dst = t + t_off + r * p_count;
+    for (int p = 0; p < p_count; p++)
+        dst[p] = src[p];
+}
+
 /* Reference convolution: one work-item per output element, straight from the definition. */
 __kernel void conv2d_direct(__global const float *x, int x_off, __global const float *wt,
                             int w_off, __global const float *b, int b_off, int has_bias,

@@ -138,7 +138,10 @@ static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int c
 static int launch_permute(sc_ctx *ctx, int to_nchw, cl_mem t, int t_off, cl_mem y, int y_off,
                           const sc_tensor *b, int cnt, int c, int p)
 {
-    cl_kernel k = sc_kernel(ctx, "conv", NULL, to_nchw ? "cnp_to_ncp" : "ncp_to_cnp");
+    int rows = sc_rows_layout(ctx); /* see launch_im2col */
+    cl_kernel k = sc_kernel(ctx, "conv", NULL,
+                            to_nchw ? (rows ? "cnp_to_ncp_rows" : "cnp_to_ncp")
+                                    : (rows ? "ncp_to_cnp_rows" : "ncp_to_cnp"));
     if (!k)
         return SC_ERR;
     if (to_nchw) {
@@ -152,7 +155,7 @@ static int launch_permute(sc_ctx *ctx, int to_nchw, cl_mem t, int t_off, cl_mem 
         SC_TRY(sc_kernel_args(k, 7, SC_ARG(y), SC_ARG(y_off), SC_ARG(t), SC_ARG(t_off),
                               SC_ARG(cnt), SC_ARG(c), SC_ARG(p)));
     }
-    return sc_launch_1d(ctx, k, (size_t)cnt * c * p, "conv.permute");
+    return sc_launch_1d(ctx, k, (size_t)cnt * c * (rows ? 1 : (size_t)p), "conv.permute");
 }
 
 size_t sc_conv2d_col_floats(const sc_conv2d_desc *d, int n, int h, int w)
