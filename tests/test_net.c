@@ -185,10 +185,10 @@ typedef struct fused_result {
     size_t nparams, nstate;
 } fused_result;
 
-static fused_result fused_run(int fuse, int keep, int train)
+/* Conv + batch norm + (leaky) ReLU blocks, pools, a linear layer with batch norm: the
+ * shapes lfw_best.ini uses, small. Fills L (12 entries), returns the count. */
+static int bn_net_layers(sc_layer_desc *L)
 {
-    fused_result r;
-    sc_layer_desc L[12];
     int n = 0;
     L[n] = sc_layer_default(SC_LAYER_CONV);
     L[n].out = 6, L[n].k = 3, L[n].stride = 1, L[n].pad = 1, L[n++].bias = 0;
@@ -207,6 +207,14 @@ static fused_result fused_run(int fuse, int keep, int train)
     L[n++].out = 7;
     L[n++] = sc_layer_default(SC_LAYER_BATCHNORM); /* on features, followed by a ReLU */
     L[n++] = sc_layer_default(SC_LAYER_RELU);
+    return n;
+}
+
+static fused_result fused_run(int fuse, int keep, int train)
+{
+    fused_result r;
+    sc_layer_desc L[12];
+    int n = bn_net_layers(L);
     sc_net *net;
     cr_assert_eq(sc_net_create(test_ctx(), L, n, 3, 12, 10, 5, &net), SC_OK, "%s",
                  sc_last_error());
@@ -274,4 +282,50 @@ Test(net, kept_im2col_is_bit_identical_train)
 Test(net, kept_im2col_is_unused_in_eval)
 {
     check_same(fused_run(1, 1, 0), fused_run(1, 0, 0));
+}
+
+/* Re-running one layer from its stored input (bench_net's per-layer timing) gives the
+ * stored output again, fused batch norm + ReLU included; each layer's backward runs on the
+ * gradient buffers; bad calls are named. */
+Test(net, single_layers_rerun_on_the_stored_activations)
+{
+    sc_layer_desc L[12];
+    int n = bn_net_layers(L);
+    sc_net *net;
+    cr_assert_eq(sc_net_create(test_ctx(), L, n, 3, 12, 10, 5, &net), SC_OK, "%s",
+                 sc_last_error());
+    cr_assert_eq(sc_net_layer_forward(net, 0, NULL), SC_ERR);
+    cr_assert(strstr(sc_last_error(), "before any forward"), "%s", sc_last_error());
+    sc_clear_error();
+    cr_assert_eq(sc_net_init(net, SC_INIT_KAIMING, 3), SC_OK, "%s", sc_last_error());
+    float *xh = test_rand_alloc(5 * 3 * 12 * 10, 21, -1.0f, 1.0f);
+    sc_tensor x = test_tensor(4, (int[]){5, 3, 12, 10}, xh), y;
+    cr_assert_eq(sc_net_forward(net, &x, 1, &y), SC_OK, "%s", sc_last_error());
+    for (int i = 0; i < n; i++) {
+        int fused = i + 1 < n && L[i].kind == SC_LAYER_BATCHNORM &&
+                    (L[i + 1].kind == SC_LAYER_RELU || L[i + 1].kind == SC_LAYER_LEAKY_RELU);
+        int o = fused ? i + 1 : i, last = -1;
+        if (i > 0 && L[i - 1].kind == SC_LAYER_BATCHNORM && o == i &&
+            (L[i].kind == SC_LAYER_RELU || L[i].kind == SC_LAYER_LEAKY_RELU)) {
+            cr_assert_eq(sc_net_layer_forward(net, i, NULL), SC_ERR, "layer %d", i + 1);
+            cr_assert(strstr(sc_last_error(), "runs inside layer"), "%s", sc_last_error());
+            sc_clear_error();
+            cr_assert_eq(sc_net_layer_backward(net, i), SC_OK, "%s", sc_last_error());
+            continue;
+        }
+        float *before = test_download(&net->layers[o].out_act);
+        cr_assert_eq(sc_net_layer_forward(net, i, &last), SC_OK, "%s", sc_last_error());
+        cr_assert_eq(last, o, "layer %d", i + 1);
+        float *after = test_download(&net->layers[o].out_act);
+        test_expect_close("exact", after, before, net->layers[o].out_act.n);
+        free(before), free(after);
+        cr_assert_eq(sc_net_layer_backward(net, i), SC_OK, "layer %d: %s", i + 1,
+                     sc_last_error());
+    }
+    cr_assert_eq(sc_net_layer_backward(net, n), SC_ERR);
+    cr_assert(strstr(sc_last_error(), "no such layer"), "%s", sc_last_error());
+    sc_clear_error();
+    sc_tensor_free(&x);
+    free(xh);
+    sc_net_free(net);
 }

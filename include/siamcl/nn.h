@@ -57,6 +57,16 @@ int sc_net_create(sc_ctx *ctx, const sc_layer_desc *layers, int nlayers, int in_
                   int in_w, int max_batch, sc_net **out);
 void sc_net_free(sc_net *net);
 
+/* For per-layer benchmarks (bench/net.c), after a training sc_net_forward: run layer i's
+ * forward again from its stored input into its stored output (*last: the last layer that
+ * covered, i + 1 when an activation is fused into it; an activation fused into the batch
+ * norm before it is refused: it has no forward of its own), or its backward on the network's
+ * gradient buffers (their contents are whatever they hold; the input gradient of a first
+ * conv or linear layer is skipped, as in sc_net_backward). Parameter gradients are
+ * overwritten. */
+int sc_net_layer_forward(sc_net *net, int i, int *last);
+int sc_net_layer_backward(sc_net *net, int i);
+
 /* Seeded initialisation on the host (once), uploaded to the device. */
 int sc_net_init(sc_net *net, sc_init init, uint64_t seed);
 /* Trainable parameters (weights, biases, batch-norm affine), without layout padding. */

@@ -468,6 +468,47 @@ int sc_net_backward(sc_net *net, const sc_tensor *dout, sc_tensor *dx_out)
     return SC_OK;
 }
 
+static sc_tensor layer_input(const sc_net *net, int i)
+{
+    if (i == 0)
+        return *net->input;
+    const sc_layer *P = &net->layers[i - 1];
+    return act_view(P->out_act.buf, P->out_act.off, net->batch, net->layers[i].in,
+                    in_flat(net, i));
+}
+
+int sc_net_layer_forward(sc_net *net, int i, int *last)
+{
+    if (!net->input || i < 0 || i >= net->nlayers)
+        return sc_fail("layer forward: layer %d of %d, %s", i + 1, net->nlayers,
+                       net->input ? "no such layer" : "before any forward");
+    if (fused_act(net, i - 1))
+        return sc_fail("layer forward: layer %d (%s) runs inside layer %d's batch norm", i + 1,
+                       sc_layer_kind_name(net->layers[i].d.kind), i);
+    int o = fused_act(net, i) ? i + 1 : i;
+    sc_layer *O = &net->layers[o];
+    sc_tensor x = layer_input(net, i);
+    sc_tensor y = act_view(O->out_act.buf, O->out_act.off, net->batch, O->out, out_flat(net, o));
+    if (last)
+        *last = o;
+    return forward_layer(net, i, &x, &y);
+}
+
+int sc_net_layer_backward(sc_net *net, int i)
+{
+    if (!net->input || i < 0 || i >= net->nlayers)
+        return sc_fail("layer backward: layer %d of %d, %s", i + 1, net->nlayers,
+                       net->input ? "no such layer" : "before any forward");
+    sc_layer *L = &net->layers[i];
+    int n = net->batch;
+    sc_tensor x = layer_input(net, i);
+    sc_tensor y = act_view(L->out_act.buf, L->out_act.off, n, L->out, out_flat(net, i));
+    sc_tensor dy = act_view(net->grad_a.buf, net->grad_a.off, n, L->out, out_flat(net, i));
+    sc_tensor dx = act_view(net->grad_b.buf, net->grad_b.off, n, L->in, in_flat(net, i));
+    int optional = L->d.kind == SC_LAYER_CONV || L->d.kind == SC_LAYER_LINEAR;
+    return backward_layer(net, i, &x, &y, &dy, i == 0 && optional ? NULL : &dx);
+}
+
 void sc_net_describe(const sc_net *net, char *buf, size_t size)
 {
     size_t used = (size_t)snprintf(buf, size, "input %dx%dx%d\n", net->in_c, net->in_h, net->in_w);
