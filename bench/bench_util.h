@@ -166,6 +166,9 @@ static inline int bench_measure_peaks(sc_ctx *ctx, int quick, bench_peaks *pk)
     size_t best_global = 0, best_local = 0;
     double best_rate = 0, best_per_iter = 0;
     int best_it = 0;
+    /* Two passes over the shapes, the first a warm-up: right after the context is made
+     * the first launches ran on one core of two (half the peak) in some runs. */
+    for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < (int)(sizeof shapes / sizeof shapes[0]); i++) {
         char defs[64];
         snprintf(defs, sizeof defs, "#define PEAK_W %d\n#define PEAK_CHAINS %d\n", shapes[i][0],
@@ -190,7 +193,7 @@ static inline int bench_measure_peaks(sc_ctx *ctx, int quick, bench_peaks *pk)
                 return SC_ERR;
             }
             double g = secs > 0 ? 1e-9 * per_iter * it / secs : 0.0;
-            if (g > best_rate) {
+            if (pass == 1 && g > best_rate) {
                 best_rate = g;
                 best_k = k;
                 best_global = global;

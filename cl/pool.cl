@@ -125,7 +125,30 @@ __kernel void maxpool_forward_tiled_rows(__global const float *x, int x_off,
         return;
     int plane = r / oh, oy = r - plane * oh;
     __global const float *xp = x + x_off + plane * h * w;
-    for (int ox = 0; ox < ow; ox++) {
+    int ox = 0;
+    if (k == 2) {
+        /* 2x2: four windows per step from two eight-float loads, in vector registers; the
+         * same order (first maximum, NaN wins) as the loop below */
+        __global const float *r0 = xp + oy * 2 * w, *r1 = r0 + w;
+        int4 lane = (int4)(0, 2, 4, 6);
+        for (; ox + 4 <= ow; ox += 4) {
+            float8 a = vload8(0, r0 + 2 * ox), b = vload8(0, r1 + 2 * ox);
+            int4 at = oy * 2 * w + 2 * ox + lane;
+            float4 best = a.even;
+            int4 bi = at;
+            float4 cand[3] = {a.odd, b.even, b.odd};
+            int4 cat[3] = {at + 1, at + w, at + w + 1};
+            for (int c = 0; c < 3; c++) {
+                int4 take = isgreater(cand[c], best) | (isnan(cand[c]) & ~isnan(best));
+                best = select(best, cand[c], take);
+                bi = select(bi, cat[c], take);
+            }
+            vstore4(best, 0, y + y_off + r * ow + ox);
+            if (has_idx)
+                vstore4(bi, 0, idx + idx_off + r * ow + ox);
+        }
+    }
+    for (; ox < ow; ox++) {
         int first = oy * k * w + ox * k;
         float best = xp[first];
         int bi = first;
@@ -157,7 +180,16 @@ __kernel void maxpool_backward_tiled_rows(__global const int *idx, int idx_off,
     int ix = 0;
     if (oy < oh) {
         int o = idx_off + (plane * oh + oy) * ow, d = dy_off + (plane * oh + oy) * ow;
-        for (int ox = 0; ox < ow; ox++)
+        int ox = 0;
+        if (k == 2) /* four windows (eight pixels) per step, in vector registers */
+            for (; ox + 4 <= ow; ox += 4, ix += 8) {
+                int4 id = vload4(0, idx + o + ox);
+                float4 g = vload4(0, dy + d + ox);
+                int8 here = iy * w + ix + (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+                int8 hit = id.s00112233 == here;
+                vstore8(select((float8)(0.0f), g.s00112233, hit), 0, dr + ix);
+            }
+        for (; ox < ow; ox++)
             for (int j = 0; j < k; j++, ix++)
                 dr[ix] = idx[o + ox] == iy * w + ix ? dy[d + ox] : 0.0f;
     }

@@ -193,6 +193,57 @@ Test(pool, max_tiled_windows_in_both_kernel_layouts)
     sc_conv2d_force_layout(-1);
 }
 
+/* NaN wins a window (the first NaN when there are several), in both layouts of the tiled
+ * kernels, whose CPU form compares four windows at a time in vector registers. */
+Test(pool, max_nan_wins_in_both_kernel_layouts)
+{
+    enum { C = 2, H = 9, W = 10, OH = 4, OW = 5 };
+    float hx[C * H * W];
+    for (int i = 0; i < C * H * W; i++)
+        hx[i] = (float)((i * 37) % 101) * 0.01f;
+    const int nan_at[] = {0, 3, 13, 22, 23, 45, 48, 91, 112, 113, 139, 170};
+    for (size_t i = 0; i < sizeof nan_at / sizeof nan_at[0]; i++)
+        hx[nan_at[i]] = NAN;
+    int widx[C * OH * OW];
+    for (int pl = 0; pl < C; pl++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                int bi = 2 * oy * W + 2 * ox;
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++) {
+                        int at = (2 * oy + dy) * W + 2 * ox + dx;
+                        float v = hx[pl * H * W + at], best = hx[pl * H * W + bi];
+                        if (v > best || (isnan(v) && !isnan(best)))
+                            bi = at;
+                    }
+                widx[(pl * OH + oy) * OW + ox] = bi;
+            }
+    sc_pool2d_desc d = {2, 2, 0};
+    for (int rows = 0; rows <= 1; rows++) {
+        sc_conv2d_force_layout(rows);
+        sc_tensor x = test_tensor(4, (int[]){1, C, H, W}, hx);
+        sc_tensor y = test_tensor(4, (int[]){1, C, OH, OW}, NULL);
+        sc_tensor idx = test_tensor(4, (int[]){1, C, OH, OW}, NULL);
+        cr_assert_eq(sc_maxpool_forward(test_ctx(), &d, &x, &y, &idx), SC_OK, "%s",
+                     sc_last_error());
+        float *gy = test_download(&y);
+        int gi[C * OH * OW];
+        cr_assert_eq(sc_tensor_download(test_ctx(), &idx, (float *)gi), SC_OK, "%s",
+                     sc_last_error());
+        for (int o = 0; o < C * OH * OW; o++) {
+            int pl = o / (OH * OW);
+            float want = hx[pl * H * W + widx[o]];
+            cr_assert_eq(gi[o], widx[o], "layout %d, window %d: argmax %d, want %d", rows, o,
+                         gi[o], widx[o]);
+            cr_assert(isnan(want) ? isnan(gy[o]) : gy[o] == want, "layout %d, window %d: %g",
+                      rows, o, gy[o]);
+        }
+        free(gy);
+        sc_tensor_free(&x), sc_tensor_free(&y), sc_tensor_free(&idx);
+    }
+    sc_conv2d_force_layout(-1);
+}
+
 Test(pool, avg_forward_backward)
 {
     for (int i = 0; i < 6; i++) {
