@@ -63,6 +63,25 @@ __kernel void maxpool_backward(__global const int *idx, int idx_off, __global co
  * is in at most one window, so the loops have one trip count for all work-items (PoCL
  * vectorises across them) and the backward pass is a lookup instead of a search. They take
  * the general kernels' arguments (stride = k and pad = 0 unused) so one launch serves both. */
+/* The k x k window at xp[first] of rows w apart (inside the image): its first maximum in
+ * row-major order, NaN winning, into *best; returns its position. */
+static int window_max(__global const float *xp, int first, int k, int w, float *best)
+{
+    float b = xp[first];
+    int bi = first;
+    for (int dy = 0; dy < k; dy++)
+        for (int dx = 0; dx < k; dx++) {
+            int at = first + dy * w + dx;
+            float v = xp[at];
+            if (v > b || (isnan(v) && !isnan(b))) {
+                b = v;
+                bi = at;
+            }
+        }
+    *best = b;
+    return bi;
+}
+
 __kernel void maxpool_forward_tiled(__global const float *x, int x_off, __global float *y,
                                     int y_off, __global int *idx, int idx_off, int has_idx,
                                     int nc, int h, int w, int k, int stride, int pad, int oh,
@@ -75,17 +94,8 @@ __kernel void maxpool_forward_tiled(__global const float *x, int x_off, __global
     int oy = t % oh, plane = t / oh;
     __global const float *xp = x + x_off + plane * h * w;
     int first = oy * k * w + ox * k;
-    float best = xp[first];
-    int bi = first;
-    for (int dy = 0; dy < k; dy++)
-        for (int dx = 0; dx < k; dx++) {
-            int at = first + dy * w + dx;
-            float v = xp[at];
-            if (v > best || (isnan(v) && !isnan(best))) {
-                best = v;
-                bi = at;
-            }
-        }
+    float best;
+    int bi = window_max(xp, first, k, w, &best);
     y[y_off + g] = best;
     if (has_idx)
         idx[idx_off + g] = bi;
@@ -150,17 +160,8 @@ __kernel void maxpool_forward_tiled_rows(__global const float *x, int x_off,
     }
     for (; ox < ow; ox++) {
         int first = oy * k * w + ox * k;
-        float best = xp[first];
-        int bi = first;
-        for (int dy = 0; dy < k; dy++)
-            for (int dx = 0; dx < k; dx++) {
-                int at = first + dy * w + dx;
-                float v = xp[at];
-                if (v > best || (isnan(v) && !isnan(best))) {
-                    best = v;
-                    bi = at;
-                }
-            }
+        float best;
+        int bi = window_max(xp, first, k, w, &best);
         y[y_off + r * ow + ox] = best;
         if (has_idx)
             idx[idx_off + r * ow + ox] = bi;
