@@ -101,7 +101,11 @@ static int build_program(sc_ctx *ctx, program_entry *p)
     cl_int err;
     p->program = clCreateProgramWithSource(ctx->context, 2, strings, lens, &err);
     SC_CL_ERR(err, "clCreateProgramWithSource");
-    err = clBuildProgram(p->program, 1, &ctx->dev.device, "-cl-std=CL1.2", NULL, NULL);
+    /* -w: compilers print warnings straight to the user's terminal (PoCL's clang flags
+     * every float16 builtin as an AVX ABI change, harmless once inlined). The kernels'
+     * real warnings are caught before they ship: scripts/check_cl.sh compiles each file as
+     * strict OpenCL C 1.2 with -Werror in CI. Errors still fail the build with its log. */
+    err = clBuildProgram(p->program, 1, &ctx->dev.device, "-cl-std=CL1.2 -w", NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
         clGetProgramBuildInfo(p->program, ctx->dev.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_len);
