@@ -69,6 +69,18 @@ Test(activation, leaky_relu_odd_small_sizes)
     check(7, 0.01f, 4u);
     check(257, 0.3f, 5u);
 }
+/* The sixteen-wide CPU kernels and the one-element GPU kernels, whatever the device. */
+Test(activation, both_kernel_layouts)
+{
+    for (int rows = 0; rows <= 1; rows++) {
+        sc_conv2d_force_layout(rows);
+        check(4099, 0.1f, 6u + rows);
+        check(7, 0.0f, 8u + rows);
+        check(32, 0.2f, 10u + rows);
+    }
+    sc_conv2d_force_layout(-1);
+}
+
 Test(activation, relu_wrappers_match_slope_zero)
 {
     sc_ctx *ctx = test_ctx();

@@ -56,9 +56,10 @@ int sc_conv2d_backward_kept(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tenso
                             const sc_tensor *w, const sc_tensor *dy, sc_tensor *dx,
                             sc_tensor *dw, sc_tensor *db, sc_tensor *ws, const sc_tensor *col);
 
-/* The im2col/col2im and tiled max-pool kernels follow the device: on CPUs one work-item
- * per matrix, plane or image row (long loops, no per-element index arithmetic), on GPUs one
- * per element (coalesced neighbours). Tests force each:
+/* The im2col/col2im, permute, tiled max-pool, (leaky) ReLU and batch-norm kernels follow
+ * the device: on CPUs one work-item per matrix, plane, channel or image row, or per sixteen
+ * elements (long loops, no per-element index arithmetic), on GPUs one per element
+ * (coalesced neighbours). Tests force each:
  * 1 = CPU rows, 0 = GPU columns, -1 = by device type (the default). */
 void sc_conv2d_force_layout(int rows);
 

@@ -27,13 +27,15 @@ int sc_leaky_relu_forward(sc_ctx *ctx, const sc_tensor *x, sc_tensor *y, float s
     const char *op = "leaky ReLU forward";
     SC_TRY(check_slope(slope, op));
     SC_TRY(same_count(x, y, op, "x", "y"));
-    cl_kernel k = sc_kernel(ctx, "activation", NULL, "leaky_relu_forward");
+    int x16 = sc_rows_layout(ctx);
+    cl_kernel k = sc_kernel(ctx, "activation", NULL,
+                            x16 ? "leaky_relu_forward_x16" : "leaky_relu_forward");
     if (!k)
         return SC_ERR;
     int x_off = (int)x->off, y_off = (int)y->off, n = (int)x->n;
     SC_TRY(sc_kernel_args(k, 6, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(y->buf), SC_ARG(y_off),
                           SC_ARG(n), SC_ARG(slope)));
-    return sc_launch_1d(ctx, k, x->n, "activation.relu");
+    return sc_launch_1d(ctx, k, x16 ? (x->n + 15) / 16 : x->n, "activation.relu");
 }
 
 int sc_leaky_relu_backward(sc_ctx *ctx, const sc_tensor *ref, const sc_tensor *dy,
@@ -43,14 +45,16 @@ int sc_leaky_relu_backward(sc_ctx *ctx, const sc_tensor *ref, const sc_tensor *d
     SC_TRY(check_slope(slope, op));
     SC_TRY(same_count(ref, dy, op, "ref", "dy"));
     SC_TRY(same_count(dy, dx, op, "dy", "dx"));
-    cl_kernel k = sc_kernel(ctx, "activation", NULL, "leaky_relu_backward");
+    int x16 = sc_rows_layout(ctx);
+    cl_kernel k = sc_kernel(ctx, "activation", NULL,
+                            x16 ? "leaky_relu_backward_x16" : "leaky_relu_backward");
     if (!k)
         return SC_ERR;
     int r_off = (int)ref->off, dy_off = (int)dy->off, dx_off = (int)dx->off, n = (int)dy->n;
     SC_TRY(sc_kernel_args(k, 8, SC_ARG(ref->buf), SC_ARG(r_off), SC_ARG(dy->buf),
                           SC_ARG(dy_off), SC_ARG(dx->buf), SC_ARG(dx_off), SC_ARG(n),
                           SC_ARG(slope)));
-    return sc_launch_1d(ctx, k, dy->n, "activation.relu_grad");
+    return sc_launch_1d(ctx, k, x16 ? (dy->n + 15) / 16 : dy->n, "activation.relu_grad");
 }
 
 int sc_relu_forward(sc_ctx *ctx, const sc_tensor *x, sc_tensor *y)

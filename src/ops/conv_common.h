@@ -7,8 +7,8 @@
 #include "siamcl/error.h"
 #include "siamcl/tensor.h"
 
-/* Whether the conv-family kernels with a CPU variant (im2col, col2im, tiled max-pool) run
- * it: CPUs run work-items as loop iterations, so one item walking a row beats one item per
+/* Whether the kernels with a CPU variant (im2col, col2im, permutes, tiled max-pool, ReLU,
+ * batch norm) run it: CPUs run work-items as loop iterations, so one item walking a row beats one item per
  * element; GPUs want neighbouring items on neighbouring addresses. By device type unless
  * sc_conv2d_force_layout set it. */
 int sc_rows_layout(const sc_ctx *ctx);
