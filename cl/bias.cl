@@ -38,3 +38,29 @@ __kernel void plane_sum(__global const float *in, int in_off, __global float *ou
     if (lid == 0)
         out[out_off + r] = scratch[0] * scale;
 }
+
+/* plane_sum for CPUs (same arguments; the local buffer is unused): one work-item per output
+ * r walks its outer runs of inner contiguous floats with eight running sums (one vector
+ * register). The tree above runs as a serial loop with barriers on a CPU and divides once
+ * per element. */
+__kernel void plane_sum_rows(__global const float *in, int in_off, __global float *out,
+                             int out_off, int rows, int outer, int outer_stride, int inner,
+                             float scale, __local float *scratch)
+{
+    int r = get_global_id(0);
+    if (r >= rows)
+        return;
+    float s = 0.0f;
+    for (int o = 0; o < outer; o++) {
+        __global const float *p = in + in_off + o * outer_stride + r * inner;
+        float8 a = (float8)(0.0f);
+        int j = 0;
+        for (; j + 8 <= inner; j += 8)
+            a += vload8(0, p + j);
+        float t = (a.s0 + a.s1) + (a.s2 + a.s3) + (a.s4 + a.s5) + (a.s6 + a.s7);
+        for (; j < inner; j++)
+            t += p[j];
+        s += t;
+    }
+    out[out_off + r] = s * scale;
+}

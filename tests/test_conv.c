@@ -461,10 +461,15 @@ static void check_bias(int ndim, const int *shape, unsigned seed)
 
 Test(conv, bias_forward_and_grad)
 {
-    check_bias(4, (int[]){3, 5, 7, 9}, 200u);
-    check_bias(4, (int[]){2, 16, 64, 64}, 201u); /* long per-channel sums */
-    check_bias(2, (int[]){7, 13}, 202u);         /* [N, C] for linear layers */
-    check_bias(4, (int[]){1, 1, 1, 1}, 203u);
+    /* both forms of the per-plane sums: the work-group tree (GPU), one item a row (CPU) */
+    for (int rows = 0; rows <= 1; rows++) {
+        sc_conv2d_force_layout(rows);
+        check_bias(4, (int[]){3, 5, 7, 9}, 200u);
+        check_bias(4, (int[]){2, 16, 64, 64}, 201u); /* long per-channel sums */
+        check_bias(2, (int[]){7, 13}, 202u);         /* [N, C] for linear layers */
+        check_bias(4, (int[]){1, 1, 1, 1}, 203u);
+    }
+    sc_conv2d_force_layout(-1);
 }
 
 /* ---- errors ------------------------------------------------------------------------- */

@@ -255,10 +255,14 @@ Test(pool, avg_forward_backward)
 Test(pool, global_avg_forward_backward)
 {
     pcfg g = {0, 0, 0};
-    check_avg(2, 3, 13, 11, g, 70u);
-    check_avg(3, 128, 4, 4, g, 71u);
-    check_avg(2, 5, 64, 64, g, 72u); /* long planes */
-    check_avg(1, 1, 1, 1, g, 73u);
+    for (int rows = 0; rows <= 1; rows++) { /* the per-plane sums' GPU and CPU forms */
+        sc_conv2d_force_layout(rows);
+        check_avg(2, 3, 13, 11, g, 70u);
+        check_avg(3, 128, 4, 4, g, 71u);
+        check_avg(2, 5, 64, 64, g, 72u); /* long planes */
+        check_avg(1, 1, 1, 1, g, 73u);
+    }
+    sc_conv2d_force_layout(-1);
 }
 
 /* ---- finite differences -------------------------------------------------------------- */

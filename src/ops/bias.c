@@ -37,6 +37,15 @@ int sc_bias_forward(sc_ctx *ctx, sc_tensor *y, const sc_tensor *b)
 int sc_plane_sum(sc_ctx *ctx, cl_mem in, int in_off, cl_mem out, int out_off, int rows,
                  int outer, int outer_stride, int inner, float scale, const char *label)
 {
+    if (sc_rows_layout(ctx)) { /* CPU form: one work-item per output, no local memory */
+        cl_kernel k = sc_kernel(ctx, "bias", NULL, "plane_sum_rows");
+        if (!k)
+            return SC_ERR;
+        SC_TRY(sc_kernel_args(k, 10, SC_ARG(in), SC_ARG(in_off), SC_ARG(out), SC_ARG(out_off),
+                              SC_ARG(rows), SC_ARG(outer), SC_ARG(outer_stride), SC_ARG(inner),
+                              SC_ARG(scale), SC_LOCAL(sizeof(float))));
+        return sc_launch_1d(ctx, k, (size_t)rows, label);
+    }
     cl_kernel k = sc_kernel(ctx, "bias", NULL, "plane_sum");
     if (!k)
         return SC_ERR;
