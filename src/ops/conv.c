@@ -195,48 +195,35 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
     if (keep) {
         SC_TRY(check_kept(d, x, keep, op));
-        /* one image at a time needs no workspace: its GEMM writes y directly */
+        /* The matrix is already out of the workspace, which now holds only GEMM outputs;
+         * one image at a time needs none (its GEMM writes y directly). */
         size_t fit = wsb ? ws->n / ((size_t)d->cout * p) : 1;
         nb = fit < 1 ? 1 : fit < (size_t)n ? (int)fit : n;
         SC_TRY(launch_im2col(ctx, d, x, 0, n, keep->buf, (int)keep->off, oh, ow));
-        for (int n0 = 0; n0 < n; n0 += nb) {
-            int cnt = n - n0 < nb ? n - n0 : nb, cols = cnt * p;
-            int y_off = (int)y->off + n0 * d->cout * p;
-            size_t b_off = keep->off + (size_t)n0 * p;
-            if (cnt == 1) {
-                SC_TRY(sc_gemm(ctx, 0, 0, d->cout, p, kdim, 1.0f, w->buf, w->off, kdim,
-                               keep->buf, b_off, n * p, 0.0f, y->buf, (size_t)y_off, p,
-                               "conv.gemm"));
-                if (b) {
-                    sc_tensor yi = sc_tensor_view(y->buf, (size_t)y_off, 4,
-                                                  (const int[]){1, d->cout, oh, ow});
-                    SC_TRY(sc_bias_forward(ctx, &yi, b));
-                }
-                continue;
-            }
-            SC_TRY(sc_gemm(ctx, 0, 0, d->cout, cols, kdim, 1.0f, w->buf, w->off, kdim,
-                           keep->buf, b_off, n * p, 0.0f, wsb, (size_t)ws_off, cols,
-                           "conv.gemm"));
-            SC_TRY(launch_permute(ctx, 1, wsb, ws_off, y->buf, y_off, b, cnt, d->cout, p));
-        }
-        return SC_OK;
     }
 
     for (int n0 = 0; n0 < n; n0 += nb) {
-        int cnt = n - n0 < nb ? n - n0 : nb;
+        int cnt = n - n0 < nb ? n - n0 : nb, cols = cnt * p;
         int y_off = (int)y->off + n0 * d->cout * p;
+        /* src: this chunk's im2col columns (ld: its row length); t_off: GEMM output */
+        cl_mem src = wsb;
+        size_t src_off = (size_t)ws_off;
+        int ld = cols, t_off = ws_off + kdim * cols;
+        if (keep) {
+            src = keep->buf;
+            src_off = keep->off + (size_t)n0 * p;
+            ld = n * p;
+            t_off = ws_off;
+        } else if (cnt == 1 && is_pointwise(d)) {
+            src = x->buf;
+            src_off = x->off + (size_t)n0 * d->cin * p;
+        } else {
+            SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, oh, ow));
+        }
         if (cnt == 1) {
             /* out[cout, P] = W[cout, K] col[K, P], written straight into y[n0]. */
-            cl_mem src = wsb;
-            size_t src_off = (size_t)ws_off;
-            if (is_pointwise(d)) {
-                src = x->buf;
-                src_off = x->off + (size_t)n0 * d->cin * p;
-            } else {
-                SC_TRY(launch_im2col(ctx, d, x, n0, 1, wsb, ws_off, oh, ow));
-            }
             SC_TRY(sc_gemm(ctx, 0, 0, d->cout, p, kdim, 1.0f, w->buf, w->off, kdim, src,
-                           src_off, p, 0.0f, y->buf, (size_t)y_off, p, "conv.gemm"));
+                           src_off, ld, 0.0f, y->buf, (size_t)y_off, p, "conv.gemm"));
             if (b) {
                 sc_tensor yi = sc_tensor_view(y->buf, (size_t)y_off, 4,
                                               (const int[]){1, d->cout, oh, ow});
@@ -244,10 +231,8 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
             }
             continue;
         }
-        int cols = cnt * p, t_off = ws_off + kdim * cols;
-        SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, oh, ow));
-        SC_TRY(sc_gemm(ctx, 0, 0, d->cout, cols, kdim, 1.0f, w->buf, w->off, kdim, wsb,
-                       (size_t)ws_off, cols, 0.0f, wsb, (size_t)t_off, cols, "conv.gemm"));
+        SC_TRY(sc_gemm(ctx, 0, 0, d->cout, cols, kdim, 1.0f, w->buf, w->off, kdim, src,
+                       src_off, ld, 0.0f, wsb, (size_t)t_off, cols, "conv.gemm"));
         SC_TRY(launch_permute(ctx, 1, wsb, t_off, y->buf, y_off, b, cnt, d->cout, p));
     }
     return SC_OK;
