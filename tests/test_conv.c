@@ -239,6 +239,24 @@ Test(conv, both_kernel_layouts_match_the_reference)
     sc_conv2d_force_layout(-1);
 }
 
+/* The direct path and the im2col path whatever the device: rows of one partial vector
+ * (ow 7), of whole 16-wide chunks (ow 32) and of chunks plus a tail (ow 37), channels
+ * that are not a multiple of the kernel's channel block, strides 1 to 3. */
+Test(conv, direct_tiles_and_im2col_paths_match_the_reference)
+{
+    for (int tiles = 0; tiles <= 1; tiles++) {
+        sc_conv2d_force_tiles(tiles);
+        check_forward(2, baseline[0], 64, 64, WS_BATCH, 1, 130u);
+        check_backward(2, baseline[0], 64, 64, WS_BATCH, 0, 131u);
+        check_forward(2, (cfg){3, 6, 5, 1, 2}, 9, 37, WS_BATCH, 1, 132u);
+        check_backward(2, (cfg){3, 6, 5, 1, 2}, 9, 37, WS_BATCH, 1, 133u);
+        check_forward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 0, 134u);
+        check_backward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 1, 135u);
+        check_backward(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_BATCH, 1, 136u);
+    }
+    sc_conv2d_force_tiles(-1);
+}
+
 Test(conv, backward_k3_s1_p1_and_1x1)
 {
     check_backward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 1, 90u);
@@ -257,8 +275,8 @@ static void check_kept(int n, cfg c, int h, int w, enum ws_mode mode, unsigned s
     ref_conv_shape s = ref_conv_shape_make(n, c.cin, h, w, c.cout, c.k, c.stride, c.pad);
     int xs[4] = {n, c.cin, h, w}, ws4[4] = {c.cout, c.cin, c.k, c.k};
     int ys[4] = {n, c.cout, s.oh, s.ow}, bs[1] = {c.cout};
-    int cs[1] = {(int)sc_conv2d_col_floats(&d, n, h, w)};
-    cr_assert_eq((size_t)cs[0], (size_t)n * c.cin * c.k * c.k * s.oh * s.ow);
+    int cs[1] = {(int)sc_conv2d_keep_floats(ctx, &d, n, h, w)};
+    cr_assert_eq(sc_conv2d_col_floats(&d, n, h, w), (size_t)n * c.cin * c.k * c.k * s.oh * s.ow);
     size_t nx = sc_shape_count(4, xs), nw = sc_shape_count(4, ws4), ny = sc_shape_count(4, ys);
     float *hx = test_rand_alloc(nx, seed, -1.0f, 1.0f);
     float *hw = test_rand_alloc(nw, seed + 1, -0.5f, 0.5f);
@@ -311,13 +329,18 @@ static void check_kept(int n, cfg c, int h, int w, enum ws_mode mode, unsigned s
         free(hosts[i]);
 }
 
+/* Kept im2col matrix (tiles off) and kept copy of x (the direct path). */
 Test(conv, kept_im2col_matrix_in_every_workspace_regime)
 {
-    for (int i = 0; i < 4; i++)
-        check_kept(3, baseline[i], 17, 13, i % 2 ? WS_ONE : WS_BATCH, 200u + i);
-    check_kept(5, baseline[1], 13, 11, WS_TWO, 210u); /* chunks 2, 2, 1 */
-    check_kept(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_TWO, 211u);
-    check_kept(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_ONE, 212u);
+    for (int tiles = 0; tiles <= 1; tiles++) {
+        sc_conv2d_force_tiles(tiles);
+        for (int i = 0; i < 4; i++)
+            check_kept(3, baseline[i], 17, 13, i % 2 ? WS_ONE : WS_BATCH, 200u + i);
+        check_kept(5, baseline[1], 13, 11, WS_TWO, 210u); /* chunks 2, 2, 1 */
+        check_kept(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_TWO, 211u);
+        check_kept(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_ONE, 212u);
+    }
+    sc_conv2d_force_tiles(-1);
 }
 
 /* ---- finite differences -------------------------------------------------------------- */
@@ -405,13 +428,18 @@ static void check_fd(int n, cfg c, int h, int w, enum ws_mode mode, unsigned see
 
 Test(conv, backward_fd_baseline_strides_and_pads)
 {
-    /* The baseline's k/stride/pad with few channels so every element can be checked. */
-    for (int i = 0; i < 4; i++) {
-        cfg c = baseline[i];
-        c.cin = 2;
-        c.cout = 3;
-        check_fd(2, c, 9, 7, i % 2 ? WS_ONE : WS_BATCH, 100u + i);
+    /* The baseline's k/stride/pad with few channels so every element can be checked; the
+     * whole-batch workspace also takes the direct path where it is on. */
+    for (int tiles = 0; tiles <= 1; tiles++) {
+        sc_conv2d_force_tiles(tiles);
+        for (int i = 0; i < 4; i++) {
+            cfg c = baseline[i];
+            c.cin = 2;
+            c.cout = 3;
+            check_fd(2, c, 9, 7, i % 2 ? WS_ONE : WS_BATCH, 100u + i);
+        }
     }
+    sc_conv2d_force_tiles(-1);
 }
 
 Test(conv, backward_fd_k3_s1_p1_and_1x1)
@@ -483,7 +511,9 @@ Test(conv, shape_and_workspace_errors_are_reported)
     sc_tensor x = test_tensor(4, xs, NULL), wt = test_tensor(4, ws4, NULL);
     sc_tensor y = test_tensor(4, ys, NULL), by = test_tensor(4, bad_ys, NULL);
     sc_tensor bx = test_tensor(4, bad_xs, NULL);
-    int small = (int)sc_conv2d_workspace(&d, 1, 8, 8) - 1;
+    /* smaller than one image's im2col matrix and than the direct path's copy of x */
+    size_t one = sc_conv2d_workspace(&d, 1, 8, 8), copy = sc_conv2d_keep_floats(ctx, &d, 2, 8, 8);
+    int small = (int)(one < copy ? one : copy) - 1;
     sc_tensor ws = test_tensor(1, &small, NULL);
 
     cr_assert_eq(sc_conv2d_forward(ctx, &d, &x, &wt, NULL, &by, NULL), SC_ERR);

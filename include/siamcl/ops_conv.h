@@ -45,10 +45,14 @@ int sc_conv2d_backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
                        sc_tensor *db, sc_tensor *ws);
 
 /* Training pair that builds the im2col matrix once: the forward writes the whole batch's
- * matrix into col (at least sc_conv2d_col_floats(d, N, H, W) floats; the workspace then
- * only needs room for the GEMM output), and the backward of the same x reads it for dw
- * instead of building it again. col must not change in between. */
+ * matrix into col (at least sc_conv2d_keep_floats(ctx, d, N, H, W) floats; the workspace
+ * then only needs room for the GEMM output), and the backward of the same x reads it for
+ * dw instead of building it again. col must not change in between. On the direct path col
+ * keeps the padded copy of x instead. sc_conv2d_col_floats: the im2col matrix's size. */
 size_t sc_conv2d_col_floats(const sc_conv2d_desc *d, int n, int h, int w);
+/* What the kept tensor must hold on ctx's device: the im2col matrix, or on the direct
+ * path (CPUs, see sc_conv2d_force_tiles) the much smaller padded copy of x. */
+size_t sc_conv2d_keep_floats(const sc_ctx *ctx, const sc_conv2d_desc *d, int n, int h, int w);
 int sc_conv2d_forward_keep(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
                            const sc_tensor *w, const sc_tensor *b, sc_tensor *y,
                            sc_tensor *ws, const sc_tensor *col);
@@ -62,6 +66,12 @@ int sc_conv2d_backward_kept(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tenso
  * (coalesced neighbours). Tests force each:
  * 1 = CPU rows, 0 = GPU columns, -1 = by device type (the default). */
 void sc_conv2d_force_layout(int rows);
+/* The direct ("tiles") path on CPUs: the forward and the weight gradient read a padded,
+ * phase-split copy of x instead of an im2col matrix (the data gradient stays GEMM +
+ * col2im). It needs the kept tensor or a workspace of the whole batch's copy, else the
+ * im2col path runs. 1 = on for every device, 0 = off, -1 = CPUs only unless
+ * SIAMCL_CONV_TILES=0 (the default). */
+void sc_conv2d_force_tiles(int on);
 
 /* ---- bias over channels --------------------------------------------------------------
  * y is [N, C, ...] (4-D NCHW, or 2-D [N, C] for linear layers): channel = dim 1. */

@@ -303,7 +303,7 @@ static const sc_tensor *kept_col(sc_net *net, sc_layer *L, const sc_conv2d_desc 
     if (!net->train || !net->keep_cols || (cd->k == 1 && cd->stride == 1 && cd->pad == 0))
         return NULL;
     if (!L->col.buf) {
-        size_t n = sc_conv2d_col_floats(cd, net->max_batch, L->in[1], L->in[2]);
+        size_t n = sc_conv2d_keep_floats(net->ctx, cd, net->max_batch, L->in[1], L->in[2]);
         if (n > (size_t)INT_MAX || net->kept_floats + n > KEEP_CAP_FLOATS)
             return NULL;
         if (sc_tensor_alloc(net->ctx, &L->col, 1, (int[]){(int)n}) != SC_OK) {

@@ -8,6 +8,7 @@
 #include "siamcl/ops_conv.h"
 
 #include "conv_common.h"
+#include "conv_tiles.h"
 #include "siamcl/ops_gemm.h"
 
 int sc_conv2d_out_size(int in, int k, int stride, int pad)
@@ -165,15 +166,35 @@ size_t sc_conv2d_col_floats(const sc_conv2d_desc *d, int n, int h, int w)
     return (size_t)n * col;
 }
 
-/* The kept matrix must hold the whole batch's im2col. */
-static int check_kept(const sc_conv2d_desc *d, const sc_tensor *x, const sc_tensor *col,
-                      const char *op)
+size_t sc_conv2d_keep_floats(const sc_ctx *ctx, const sc_conv2d_desc *d, int n, int h, int w)
 {
-    size_t need = sc_conv2d_col_floats(d, x->shape[0], x->shape[2], x->shape[3]);
+    return sc_tiles_on(ctx, d, w) ? sc_tiles_floats(d, n, h, w) : sc_conv2d_col_floats(d, n, h, w);
+}
+
+/* The kept tensor must hold the whole batch's im2col matrix or, on the direct path, the
+ * padded copy of x. */
+static int check_kept(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                      const sc_tensor *col, const char *op)
+{
+    size_t need = sc_conv2d_keep_floats(ctx, d, x->shape[0], x->shape[2], x->shape[3]);
     if (!col->buf || col->n < need)
-        return sc_fail("%s: the kept im2col matrix holds %zu floats, the batch needs %zu", op,
+        return sc_fail("%s: the kept tensor holds %zu floats, the batch needs %zu", op,
                        col->buf ? col->n : 0, need);
-    return sc_fits_int(col, op, "kept im2col matrix");
+    return sc_fits_int(col, op, "kept tensor");
+}
+
+/* Where the direct path puts the padded copy of x: the kept tensor when there is one (it
+ * was sized for it), else the workspace if it holds the whole batch's copy; NULL: take the
+ * im2col path. The forward and the backward of the same call pattern agree. */
+static const sc_tensor *tiles_buffer(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
+                                     const sc_tensor *ws, const sc_tensor *kept)
+{
+    if (!sc_tiles_on(ctx, d, x->shape[3]))
+        return NULL;
+    if (kept)
+        return kept;
+    size_t need = sc_tiles_floats(d, x->shape[0], x->shape[2], x->shape[3]);
+    return ws && ws->buf && ws->n >= need ? ws : NULL;
 }
 
 /* Forward; with keep, the whole batch's im2col goes there (once) and the chunks' GEMMs read
@@ -190,11 +211,18 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     if (b)
         SC_TRY(sc_expect_count(b, op, "bias", (size_t)d->cout));
     SC_TRY(sc_expect_4d(y, op, "output", n, d->cout, oh, ow));
+    if (keep)
+        SC_TRY(check_kept(ctx, d, x, keep, op));
+    const sc_tensor *xp = tiles_buffer(ctx, d, x, ws, keep);
+    if (xp) {
+        SC_TRY(sc_fits_int(xp, op, "workspace"));
+        SC_TRY(sc_tiles_split(ctx, d, x, xp->buf, xp->off));
+        return sc_tiles_forward(ctx, d, x, xp->buf, xp->off, w, b, y);
+    }
     SC_TRY(chunk_images(d, x, ws, op, &nb));
     int ws_off = ws && ws->buf ? (int)ws->off : 0;
     cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
     if (keep) {
-        SC_TRY(check_kept(d, x, keep, op));
         /* The matrix is already out of the workspace, which now holds only GEMM outputs;
          * one image at a time needs none (its GEMM writes y directly). */
         size_t fit = wsb ? ws->n / ((size_t)d->cout * p) : 1;
@@ -273,13 +301,34 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
         SC_TRY(sc_expect_count(dw, op, "dw", (size_t)d->cout * kdim));
     if (db)
         SC_TRY(sc_bias_backward(ctx, dy, db));
+    if (kept)
+        SC_TRY(check_kept(ctx, d, x, kept, op));
+    /* The direct path's weight gradient first (its copy of x may sit in the workspace,
+     * which dx's GEMMs then reuse: the queue is in order). */
+    const sc_tensor *xp = dw ? tiles_buffer(ctx, d, x, ws, kept) : NULL;
+    /* its partial sums go into the workspace, after the copy when that is there too */
+    size_t part_at = xp == ws ? sc_tiles_floats(d, n, h, wd) : 0;
+    size_t part = sc_tiles_dw_floats(d, n, h, wd);
+    if (xp && part && !(ws && ws->buf && ws->n >= part_at + part))
+        xp = NULL;
+    if (xp) {
+        SC_TRY(sc_fits_int(xp, op, "workspace"));
+        if (part)
+            SC_TRY(sc_fits_int(ws, op, "workspace"));
+        if (!kept)
+            SC_TRY(sc_tiles_split(ctx, d, x, xp->buf, xp->off));
+        cl_mem pbuf = part ? ws->buf : NULL;
+        SC_TRY(sc_tiles_dw(ctx, d, x, xp->buf, xp->off, dy, dw, pbuf,
+                           part ? ws->off + part_at : 0));
+        dw = NULL;
+    }
+    if (kept && sc_tiles_on(ctx, d, wd))
+        kept = NULL; /* it holds the copy of x, not an im2col matrix */
     if (!dx && !dw)
         return SC_OK;
     SC_TRY(chunk_images(d, x, ws, op, &nb));
     int ws_off = ws && ws->buf ? (int)ws->off : 0;
     cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
-    if (kept)
-        SC_TRY(check_kept(d, x, kept, op));
 
     for (int n0 = 0; n0 < n; n0 += nb) {
         int cnt = n - n0 < nb ? n - n0 : nb;

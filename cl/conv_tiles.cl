@@ -1,0 +1,208 @@
+/* Direct convolution for CPUs (src/ops/conv_tiles.c launches these): no im2col matrix.
+ *
+ * Why: on a CPU runtime the im2col matrix of an early layer (77 MB for the baseline's
+ * first conv at batch 32) costs more to write and to read back than the GEMM's arithmetic
+ * on it; a conv with few output channels does too little work per byte of the matrix.
+ * Here the input is first copied once into a padded, phase-split copy xp:
+ *   xp[n, c, iy, ph, q] = x[n, c, iy - pad, q * s + ph - pad]  (0 outside x),
+ * iy < hp = h + 2 pad, ph < s (the stride), q < wq. Then the input pixels that VW
+ * neighbouring outputs of one row read for one tap (ky, kx) are VW consecutive floats:
+ *   xp[n, c, oy * s + ky, kx % s, kx / s + ox .. + VW].
+ * A work-item keeps CB output channels x VW outputs in registers (CB floatVW
+ * accumulators, like the GEMM's register block) and walks the taps: one vector load of
+ * the input and CB broadcast weights per CB * VW FMAs. wq leaves room for the last chunk's
+ * loads (the host sizes it), so no load needs a bounds check.
+ * VW (8 or 16), CB, KS (k) and ST (s) come as #defines from the host: with k and s known
+ * the compiler unrolls the taps and turns kx % s and kx / s into constants. */
+
+#ifndef VW
+#define VW 16
+#endif
+#ifndef CB
+#define CB 4
+#endif
+#ifndef KS
+#define KS 3 /* kernel size k */
+#endif
+#ifndef ST
+#define ST 1 /* stride s */
+#endif
+#define KK (KS * KS)
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VT CAT(float, VW)
+#define VLOAD CAT(vload, VW)
+#define VSTORE CAT(vstore, VW)
+
+/* One work-item per padded input row (n, c, iy): writes its s phase rows of wq floats. */
+kernel void phase_split(global const float *x, int x_off, global float *xp, int xp_off,
+                        int rows, int h, int w, int pad, int hp, int wq)
+{
+    int r = (int)get_global_id(0);
+    if (r >= rows)
+        return;
+    int plane = r / hp, iy = r - plane * hp - pad;
+    global float *dst = xp + xp_off + (size_t)r * (size_t)(ST * wq);
+    if (iy < 0 || iy >= h) {
+        for (int i = 0; i < ST * wq; i++)
+            dst[i] = 0.0f;
+        return;
+    }
+    const global float *src = x + x_off + ((size_t)plane * (size_t)h + (size_t)iy) * (size_t)w;
+    for (int ph = 0; ph < ST; ph++)
+        for (int q = 0, ix = ph - pad; q < wq; q++, ix += ST)
+            dst[ph * wq + q] = ix >= 0 && ix < w ? src[ix] : 0.0f;
+}
+
+/* y[n, co, oy, :] for CB channels co0.. (co0 = g * CB) of image n, all chunks of the row.
+ * Channels past cout compute on the last channel's weights and are not stored. */
+kernel void tiles_forward(global const float *xp, int xp_off, global const float *wt,
+                          int w_off, global const float *b, int b_off, int has_bias,
+                          global float *y, int y_off, int cin, int cout, int hp, int wq, int oh,
+                          int ow)
+{
+    int oy = (int)get_global_id(0), g = (int)get_global_id(1), n = (int)get_global_id(2);
+    if (oy >= oh || g * CB >= cout)
+        return;
+    int co0 = g * CB;
+    const global float *wr[CB];
+#pragma unroll
+    for (int r = 0; r < CB; r++)
+        wr[r] = wt + w_off + (size_t)min(co0 + r, cout - 1) * (size_t)(cin * KK);
+    size_t row = (size_t)(ST * wq), plane = (size_t)hp * row;
+    const global float *xn = xp + xp_off + (size_t)n * (size_t)cin * plane + (size_t)(oy * ST) * row;
+    for (int ox0 = 0; ox0 < ow; ox0 += VW) {
+        VT acc[CB];
+#pragma unroll
+        for (int r = 0; r < CB; r++)
+            acc[r] = (VT)(0.0f);
+        for (int c = 0; c < cin; c++) {
+            const global float *xc = xn + (size_t)c * plane + ox0;
+            int wc = c * KK;
+            for (int ky = 0; ky < KS; ky++) {
+                const global float *xr = xc + (size_t)ky * row;
+                int wk = wc + ky * KS;
+#pragma unroll
+                for (int kx = 0; kx < KS; kx++) {
+                    VT xv = VLOAD(0, xr + (kx % ST) * wq + kx / ST);
+#pragma unroll
+                    for (int r = 0; r < CB; r++)
+                        acc[r] = fma((VT)(wr[r][wk + kx]), xv, acc[r]);
+                }
+            }
+        }
+        int nv = min(VW, ow - ox0);
+#pragma unroll
+        for (int r = 0; r < CB; r++) {
+            int co = co0 + r;
+            if (co >= cout)
+                break;
+            VT out = acc[r] + (VT)(has_bias ? b[b_off + co] : 0.0f);
+            global float *dst =
+                y + y_off + (((size_t)n * (size_t)cout + (size_t)co) * (size_t)oh + oy) * ow + ox0;
+            if (nv == VW) {
+                VSTORE(out, 0, dst);
+            } else {
+                float t[VW];
+                VSTORE(out, 0, t);
+                for (int v = 0; v < nv; v++)
+                    dst[v] = t[v];
+            }
+        }
+    }
+}
+
+/* The first nv < 8 floats at p, then zeros. */
+static float8 load8_part(const global float *p, int nv)
+{
+    float t[8];
+    for (int v = 0; v < 8; v++)
+        t[v] = v < nv ? p[v] : 0.0f;
+    return vload8(0, t);
+}
+
+/* Partial weight gradients: part[grp, co, c, t] (t = ky * k + kx, a tap) = sum over the
+ * images of group grp (images grp * gi ..) of sum over oy, ox of dy[n, co, oy, ox] *
+ * xp[n, c, oy s + ky, kx % s, kx / s + ox], for DCB channels co0.. and one input channel c;
+ * the host adds the groups up. Register block: DCB channels x 2 taps of float8 sums, so
+ * each loaded vector of dy serves two taps and each of x serves DCB channels (6 loads per
+ * 8 FMAs). An item walks its images in blocks of rb output rows (those rows of dy and of
+ * the copy of x stay in L1 across the taps; whole planes did not) and parks each tap
+ * pair's sums in private memory between blocks; the lanes are added once at the end.
+ * KK = k * k sizes the parked sums; an odd tap count repeats the last tap in
+ * the last pair (not stored). */
+#define DCB 4
+#define NPAIR ((KK + 1) / 2)
+kernel void tiles_dw(global const float *xp, int xp_off, global const float *dy, int dy_off,
+                     global float *part, int part_off, int nimg, int gi, int cin, int cout,
+                     int hp, int wq, int oh, int ow, int rb)
+{
+    int c = (int)get_global_id(0), g = (int)get_global_id(1), grp = (int)get_global_id(2);
+    if (c >= cin || g * DCB >= cout || grp * gi >= nimg)
+        return;
+    int co0 = g * DCB;
+    size_t row = (size_t)(ST * wq), plane = (size_t)hp * row, oplane = (size_t)oh * (size_t)ow;
+    int toff[2 * NPAIR]; /* each tap's offset in the copy: ky rows, phase, q */
+    for (int t = 0; t < 2 * NPAIR; t++) {
+        int tt = min(t, KK - 1), ky = tt / KS, kx = tt - ky * KS;
+        toff[t] = ky * (int)row + (kx % ST) * wq + kx / ST;
+    }
+    float8 park[NPAIR * 2 * DCB];
+    for (int i = 0; i < NPAIR * 2 * DCB; i++)
+        park[i] = (float8)(0.0f);
+    for (int n = grp * gi; n < min(nimg, grp * gi + gi); n++)
+        for (int oy0 = 0; oy0 < oh; oy0 += rb) {
+            int oy1 = min(oh, oy0 + rb);
+            const global float *dr[DCB];
+#pragma unroll
+            for (int r = 0; r < DCB; r++)
+                dr[r] = dy + dy_off +
+                        ((size_t)n * (size_t)cout + (size_t)min(co0 + r, cout - 1)) * oplane;
+            const global float *xn = xp + xp_off + ((size_t)n * (size_t)cin + c) * plane;
+            for (int pr = 0; pr < NPAIR; pr++) {
+                float8 a[2 * DCB];
+#pragma unroll
+                for (int i = 0; i < 2 * DCB; i++)
+                    a[i] = park[pr * 2 * DCB + i];
+                const global float *x0 = xn + toff[2 * pr], *x1 = xn + toff[2 * pr + 1];
+                for (int oy = oy0; oy < oy1; oy++) {
+                    size_t xo = (size_t)(oy * ST) * row, dof = (size_t)oy * (size_t)ow;
+                    int ox0 = 0;
+                    for (; ox0 + 8 <= ow; ox0 += 8) {
+                        float8 u = vload8(0, x0 + xo + ox0), v = vload8(0, x1 + xo + ox0);
+#pragma unroll
+                        for (int r = 0; r < DCB; r++) {
+                            float8 d = vload8(0, dr[r] + dof + ox0);
+                            a[2 * r] = fma(d, u, a[2 * r]);
+                            a[2 * r + 1] = fma(d, v, a[2 * r + 1]);
+                        }
+                    }
+                    if (ox0 < ow) { /* the row's last, partial chunk: zeros past the row */
+                        int nv = ow - ox0;
+                        float8 u = load8_part(x0 + xo + ox0, nv), v = load8_part(x1 + xo + ox0, nv);
+#pragma unroll
+                        for (int r = 0; r < DCB; r++) {
+                            float8 d = load8_part(dr[r] + dof + ox0, nv);
+                            a[2 * r] = fma(d, u, a[2 * r]);
+                            a[2 * r + 1] = fma(d, v, a[2 * r + 1]);
+                        }
+                    }
+                }
+#pragma unroll
+                for (int i = 0; i < 2 * DCB; i++)
+                    park[pr * 2 * DCB + i] = a[i];
+            }
+        }
+    global float *out = part + part_off + (size_t)grp * (size_t)cout * (size_t)(cin * KK);
+    for (int r = 0; r < DCB; r++) {
+        int co = co0 + r;
+        if (co >= cout)
+            break;
+        for (int t = 0; t < KK; t++) {
+            float8 v = park[(t / 2) * 2 * DCB + 2 * r + (t & 1)];
+            float4 h = v.lo + v.hi;
+            out[((size_t)co * (size_t)cin + c) * KK + t] = (h.x + h.y) + (h.z + h.w);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+/* The direct ("tiles") convolution of cl/conv_tiles.cl: a padded, phase-split copy of x,
+ * then the forward and the weight gradient straight from it. CPUs take it by default
+ * (src/ops/conv.c decides); see the kernel file for the layout and why. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_tiles.h"
+
+/* Output channels per work-item: CB floatVW accumulators, eight (AVX2) registers' worth,
+ * enough independent FMA chains to hide the FMA latency. */
+static int cb_of(int vw) { return 64 / vw; }
+
+static int forced = -1;
+
+void sc_conv2d_force_tiles(int on) { forced = on; }
+
+int sc_tiles_on(const sc_ctx *ctx, const sc_conv2d_desc *d, int w)
+{
+    if (d->k == 1 && d->stride == 1 && d->pad == 0)
+        return 0; /* pointwise: x is the GEMM operand already, nothing to copy */
+    if (forced >= 0)
+        return forced;
+    static int env = -1; /* SIAMCL_CONV_TILES=0 turns the path off (A/B against im2col) */
+    if (env < 0) {
+        const char *e = getenv("SIAMCL_CONV_TILES");
+        env = !(e && strcmp(e, "0") == 0);
+    }
+    /* Rows narrower than 16 outputs leave half a vector idle and the GEMM on the kept
+     * im2col matrix wins (the baseline's 8x8 conv4: 4.7 vs 6.6 ms forward). */
+    return env && sc_rows_layout(ctx) && sc_conv2d_out_size(w, d->k, d->stride, d->pad) >= 16;
+}
+
+/* hp padded rows, s phases of wq floats each; vw outputs per vector. */
+static void geom(const sc_conv2d_desc *d, int h, int w, int *hp, int *wq, int *vw)
+{
+    int ow = sc_conv2d_out_size(w, d->k, d->stride, d->pad);
+    *vw = ow >= 16 ? 16 : 8;
+    *hp = h + 2 * d->pad;
+    /* the last chunk's vector loads end inside the phase row */
+    *wq = (int)sc_round_up((size_t)ow, (size_t)*vw) + (d->k - 1) / d->stride;
+}
+
+size_t sc_tiles_floats(const sc_conv2d_desc *d, int n, int h, int w)
+{
+    int hp, wq, vw;
+    geom(d, h, w, &hp, &wq, &vw);
+    return (size_t)n * d->cin * hp * d->stride * wq;
+}
+
+/* One program per vector width, kernel size and stride (a network has a few). */
+static cl_kernel tiles_kernel(sc_ctx *ctx, const sc_conv2d_desc *d, int vw, const char *name)
+{
+    char defines[80];
+    snprintf(defines, sizeof defines, "#define VW %d\n#define CB %d\n#define KS %d\n#define ST %d\n",
+             vw, cb_of(vw), d->k, d->stride);
+    return sc_kernel(ctx, "conv_tiles", defines, name);
+}
+
+/* The weight gradient splits the batch into groups of images when there are too few
+ * (input channel, channel block) pairs to keep every core busy; each group writes a
+ * partial gradient that a reduction adds up. */
+#define DCB 4 /* the weight gradient's output channels per work-item (conv_tiles.cl) */
+
+static int dw_groups(const sc_conv2d_desc *d, int n, int *per_group)
+{
+    int items = d->cin * ((d->cout + DCB - 1) / DCB), want = 64;
+    int groups = items >= want ? 1 : (want + items - 1) / items;
+    if (groups > n)
+        groups = n;
+    *per_group = (n + groups - 1) / groups;
+    return (n + *per_group - 1) / *per_group;
+}
+
+size_t sc_tiles_dw_floats(const sc_conv2d_desc *d, int n, int h, int w)
+{
+    (void)h, (void)w;
+    int gi, groups = dw_groups(d, n, &gi);
+    return groups > 1 ? (size_t)groups * d->cout * d->cin * d->k * d->k : 0;
+}
+
+int sc_tiles_split(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem xp,
+                   size_t xp_off)
+{
+    int n = x->shape[0], h = x->shape[2], w = x->shape[3], hp, wq, vw;
+    geom(d, h, w, &hp, &wq, &vw);
+    if (xp_off + sc_tiles_floats(d, n, h, w) > (size_t)INT_MAX)
+        return sc_fail("conv2d: padded input copy too large for 32-bit kernel indexing");
+    cl_kernel k = tiles_kernel(ctx, d, vw, "phase_split");
+    if (!k)
+        return SC_ERR;
+    int x_off = (int)x->off, off = (int)xp_off, rows = n * d->cin * hp;
+    SC_TRY(sc_kernel_args(k, 10, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(xp), SC_ARG(off),
+                          SC_ARG(rows), SC_ARG(h), SC_ARG(w), SC_ARG(d->pad), SC_ARG(hp),
+                          SC_ARG(wq)));
+    return sc_launch_1d(ctx, k, (size_t)rows, "conv.split");
+}
+
+int sc_tiles_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem xp,
+                     size_t xp_off, const sc_tensor *wt, const sc_tensor *b, sc_tensor *y)
+{
+    int n = x->shape[0], h = x->shape[2], w = x->shape[3], hp, wq, vw;
+    int oh = y->shape[2], ow = y->shape[3];
+    geom(d, h, w, &hp, &wq, &vw);
+    cl_kernel k = tiles_kernel(ctx, d, vw, "tiles_forward");
+    if (!k)
+        return SC_ERR;
+    int off = (int)xp_off, w_off = (int)wt->off, y_off = (int)y->off;
+    int has_bias = b != NULL, b_off = b ? (int)b->off : 0;
+    cl_mem bbuf = b ? b->buf : wt->buf;
+    SC_TRY(sc_kernel_args(k, 15, SC_ARG(xp), SC_ARG(off), SC_ARG(wt->buf), SC_ARG(w_off),
+                          SC_ARG(bbuf), SC_ARG(b_off), SC_ARG(has_bias), SC_ARG(y->buf),
+                          SC_ARG(y_off), SC_ARG(d->cin), SC_ARG(d->cout), SC_ARG(hp),
+                          SC_ARG(wq), SC_ARG(oh), SC_ARG(ow)));
+    size_t global[3] = {(size_t)oh, ((size_t)d->cout + cb_of(vw) - 1) / cb_of(vw), (size_t)n};
+    return sc_launch(ctx, k, 3, global, NULL, "conv.tiles");
+}
+
+int sc_tiles_dw(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem xp,
+                size_t xp_off, const sc_tensor *dy, sc_tensor *dw, cl_mem part, size_t part_off)
+{
+    int n = x->shape[0], h = x->shape[2], w = x->shape[3], hp, wq, vw, gi;
+    int oh = dy->shape[2], ow = dy->shape[3], kk = d->k * d->k;
+    geom(d, h, w, &hp, &wq, &vw);
+    int groups = dw_groups(d, n, &gi);
+    cl_kernel k = tiles_kernel(ctx, d, vw, "tiles_dw");
+    if (!k)
+        return SC_ERR;
+    cl_mem out = groups > 1 ? part : dw->buf;
+    int off = (int)xp_off, dy_off = (int)dy->off;
+    int out_off = groups > 1 ? (int)part_off : (int)dw->off;
+    /* rows per block: about 512 outputs, whose dy rows (8 KB for the item's channels) and
+     * input rows stay in L1 across the taps */
+    int rb = ow >= 512 ? 1 : 512 / ow;
+    SC_TRY(sc_kernel_args(k, 15, SC_ARG(xp), SC_ARG(off), SC_ARG(dy->buf), SC_ARG(dy_off),
+                          SC_ARG(out), SC_ARG(out_off), SC_ARG(n), SC_ARG(gi), SC_ARG(d->cin),
+                          SC_ARG(d->cout), SC_ARG(hp), SC_ARG(wq), SC_ARG(oh), SC_ARG(ow),
+                          SC_ARG(rb)));
+    size_t global[3] = {(size_t)d->cin, ((size_t)d->cout + DCB - 1) / DCB, (size_t)groups};
+    SC_TRY(sc_launch(ctx, k, 3, global, NULL, "conv.tiles_dw"));
+    if (groups == 1)
+        return SC_OK;
+    int rows = d->cout * d->cin * kk;
+    return sc_plane_sum(ctx, part, (int)part_off, dw->buf, (int)dw->off, rows, groups, rows, 1,
+                        1.0f, "conv.tiles_dw");
+}
