@@ -206,3 +206,83 @@ kernel void tiles_dw(global const float *xp, int xp_off, global const float *dy,
         }
     }
 }
+
+/* dy padded for the data gradient: dyp[n, co, oy + mt, ox + ml] = dy[n, co, oy, ox], 0 in
+ * the margins (mt = ml = (k - 1) / s), rows of wd floats, ohp rows. One item per padded row. */
+kernel void pad_dy(global const float *dy, int dy_off, global float *dyp, int dyp_off,
+                   int rows, int oh, int ow, int ohp, int wd)
+{
+    int r = (int)get_global_id(0);
+    if (r >= rows)
+        return;
+    int plane = r / ohp, oy = r - plane * ohp - (KS - 1) / ST;
+    global float *dst = dyp + dyp_off + (size_t)r * (size_t)wd;
+    const global float *src = dy + dy_off + ((size_t)plane * (size_t)oh + (size_t)oy) * ow;
+    int inside = oy >= 0 && oy < oh;
+    for (int i = 0, ox = -(KS - 1) / ST; i < wd; i++, ox++)
+        dst[i] = inside && ox >= 0 && ox < ow ? src[ox] : 0.0f;
+}
+
+/* dx[n, c, iy, ix] = sum over co and the taps (ky, kx) with iy + pad - ky and ix + pad - kx
+ * multiples of s of w[co, c, ky, kx] * dy[n, co, (iy + pad - ky) / s, (ix + pad - kx) / s].
+ * Write ix + pad = s j + r (r: the column's phase). For one phase the taps are kx = r, r + s,
+ * ... and output j reads dy column j - m (kx = r + s m): VW neighbouring outputs of one
+ * phase read VW consecutive floats of a dyp row. One item per (iy, CB input channels,
+ * image) walks the phases and chunks of VW outputs; CB floatVW sums in registers, one
+ * vector load of dy and CB broadcast weights per CB * VW FMAs, then strided stores. The
+ * margins of dyp cover every load (the host sizes it), so no load needs a bounds check. */
+kernel void tiles_dx(global const float *dyp, int dyp_off, global const float *wt, int w_off,
+                     global float *dx, int dx_off, int cin, int cout, int h, int w, int pad,
+                     int ohp, int wd)
+{
+    int iy = (int)get_global_id(0), g = (int)get_global_id(1), n = (int)get_global_id(2);
+    if (iy >= h || g * CB >= cin)
+        return;
+    int c0 = g * CB, m0 = (KS - 1) / ST;
+    size_t wstride = (size_t)cin * KK; /* between output channels in w */
+    const global float *wc[CB];
+#pragma unroll
+    for (int r = 0; r < CB; r++)
+        wc[r] = wt + w_off + (size_t)min(c0 + r, cin - 1) * KK;
+    int ky0 = (iy + pad) % ST, oyt = (iy + pad - ky0) / ST + m0; /* dyp row of tap ky0 */
+    size_t cplane = (size_t)ohp * (size_t)wd; /* between output channels in dyp */
+    const global float *dyn = dyp + dyp_off + (size_t)n * (size_t)cout * cplane + m0;
+#pragma unroll
+    for (int ph = 0; ph < ST; ph++) {
+        int jlo = pad - ph > 0 ? (pad - ph + ST - 1) / ST : 0;
+        int jhi = (w - 1 + pad - ph) / ST; /* outputs j in [jlo, jhi] lie inside the row */
+        for (int j0 = jlo; j0 <= jhi; j0 += VW) {
+            VT acc[CB];
+#pragma unroll
+            for (int r = 0; r < CB; r++)
+                acc[r] = (VT)(0.0f);
+            /* taps outside, output channels inside: a long uniform inner loop */
+            for (int ky = ky0, oy = oyt; ky < KS; ky += ST, oy--) {
+#pragma unroll
+                for (int kx = ph, m = 0; kx < KS; kx += ST, m++) {
+                    const global float *dr = dyn + (size_t)oy * wd + j0 - m;
+                    int tap = ky * KS + kx;
+                    for (int co = 0; co < cout; co++) {
+                        VT dv = VLOAD(0, dr + (size_t)co * cplane);
+                        size_t wo = (size_t)co * wstride + tap;
+#pragma unroll
+                        for (int r = 0; r < CB; r++)
+                            acc[r] = fma((VT)(wc[r][wo]), dv, acc[r]);
+                    }
+                }
+            }
+            int nv = min(VW, jhi - j0 + 1);
+#pragma unroll
+            for (int r = 0; r < CB; r++) {
+                if (c0 + r >= cin)
+                    break;
+                float t[VW];
+                VSTORE(acc[r], 0, t);
+                global float *dst = dx + dx_off + (((size_t)n * cin + c0 + r) * h + iy) * w +
+                                    (ST * j0 + ph - pad);
+                for (int v = 0; v < nv; v++)
+                    dst[v * ST] = t[v];
+            }
+        }
+    }
+}

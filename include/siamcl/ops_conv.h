@@ -66,11 +66,12 @@ int sc_conv2d_backward_kept(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tenso
  * (coalesced neighbours). Tests force each:
  * 1 = CPU rows, 0 = GPU columns, -1 = by device type (the default). */
 void sc_conv2d_force_layout(int rows);
-/* The direct ("tiles") path on CPUs: the forward and the weight gradient read a padded,
- * phase-split copy of x instead of an im2col matrix (the data gradient stays GEMM +
- * col2im). It needs the kept tensor or a workspace of the whole batch's copy, else the
- * im2col path runs. 1 = on for every device, 0 = off, -1 = CPUs only unless
- * SIAMCL_CONV_TILES=0 (the default). */
+/* The direct ("tiles") path on CPUs, for output rows of 16 or more: the forward and the
+ * weight gradient read a padded, phase-split copy of x instead of an im2col matrix, and
+ * the data gradient reads a padded copy of dy instead of going through GEMM + col2im. It
+ * needs the kept tensor or a workspace that holds the whole batch's copy, else the im2col
+ * path runs. 1 = on for every device and row width, 0 = off, -1 = the default (CPUs,
+ * unless SIAMCL_CONV_TILES=0). */
 void sc_conv2d_force_tiles(int on);
 
 /* ---- bias over channels --------------------------------------------------------------

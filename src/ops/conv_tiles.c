@@ -143,3 +143,48 @@ int sc_tiles_dw(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem
     return sc_plane_sum(ctx, part, (int)part_off, dw->buf, (int)dw->off, rows, groups, rows, 1,
                         1.0f, "conv.tiles_dw");
 }
+
+/* dyp: ohp rows of wd floats per (image, output channel), margins covering every load of
+ * tiles_dx (conv_tiles.cl). */
+static void dx_geom(const sc_conv2d_desc *d, int h, int w, int vw, int *ohp, int *wd)
+{
+    int m0 = (d->k - 1) / d->stride;
+    int oh = sc_conv2d_out_size(h, d->k, d->stride, d->pad);
+    int ow = sc_conv2d_out_size(w, d->k, d->stride, d->pad);
+    int rows = (h - 1 + d->pad) / d->stride + 1, cols = (w - 1 + d->pad) / d->stride + 1;
+    *ohp = m0 + (rows > oh ? rows : oh);
+    *wd = m0 + (cols > ow ? cols : ow) + vw;
+}
+
+size_t sc_tiles_dx_floats(const sc_conv2d_desc *d, int n, int h, int w)
+{
+    int hp, wq, vw, ohp, wd;
+    geom(d, h, w, &hp, &wq, &vw);
+    dx_geom(d, h, w, vw, &ohp, &wd);
+    return (size_t)n * d->cout * ohp * wd;
+}
+
+int sc_tiles_dx(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *dy, const sc_tensor *wt,
+                sc_tensor *dx, cl_mem tmp, size_t tmp_off)
+{
+    int n = dx->shape[0], h = dx->shape[2], w = dx->shape[3], hp, wq, vw, ohp, wd;
+    int oh = dy->shape[2], ow = dy->shape[3];
+    geom(d, h, w, &hp, &wq, &vw);
+    dx_geom(d, h, w, vw, &ohp, &wd);
+    if (tmp_off + sc_tiles_dx_floats(d, n, h, w) > (size_t)INT_MAX)
+        return sc_fail("conv2d backward: padded dy too large for 32-bit kernel indexing");
+    cl_kernel kp = tiles_kernel(ctx, d, vw, "pad_dy");
+    cl_kernel k = kp ? tiles_kernel(ctx, d, vw, "tiles_dx") : NULL;
+    if (!k)
+        return SC_ERR;
+    int dy_off = (int)dy->off, off = (int)tmp_off, rows = n * d->cout * ohp;
+    SC_TRY(sc_kernel_args(kp, 9, SC_ARG(dy->buf), SC_ARG(dy_off), SC_ARG(tmp), SC_ARG(off),
+                          SC_ARG(rows), SC_ARG(oh), SC_ARG(ow), SC_ARG(ohp), SC_ARG(wd)));
+    SC_TRY(sc_launch_1d(ctx, kp, (size_t)rows, "conv.split"));
+    int w_off = (int)wt->off, dx_off = (int)dx->off;
+    SC_TRY(sc_kernel_args(k, 13, SC_ARG(tmp), SC_ARG(off), SC_ARG(wt->buf), SC_ARG(w_off),
+                          SC_ARG(dx->buf), SC_ARG(dx_off), SC_ARG(d->cin), SC_ARG(d->cout),
+                          SC_ARG(h), SC_ARG(w), SC_ARG(d->pad), SC_ARG(ohp), SC_ARG(wd)));
+    size_t global[3] = {(size_t)h, ((size_t)d->cin + cb_of(vw) - 1) / cb_of(vw), (size_t)n};
+    return sc_launch(ctx, k, 3, global, NULL, "conv.tiles_dx");
+}
