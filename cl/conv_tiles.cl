@@ -223,6 +223,18 @@ kernel void pad_dy(global const float *dy, int dy_off, global float *dyp, int dy
         dst[i] = inside && ox >= 0 && ox < ow ? src[ox] : 0.0f;
 }
 
+/* wt[c, tap, co] = w[co, c, tap]: one item per (c, tap) row of cout floats. */
+kernel void transpose_w(global const float *w, int w_off, global float *wt, int wt_off,
+                        int cin, int cout)
+{
+    int r = (int)get_global_id(0); /* c * KK + tap */
+    if (r >= cin * KK)
+        return;
+    global float *dst = wt + wt_off + (size_t)r * (size_t)cout;
+    for (int co = 0; co < cout; co++)
+        dst[co] = w[w_off + (size_t)co * (size_t)(cin * KK) + r];
+}
+
 /* dx[n, c, iy, ix] = sum over co and the taps (ky, kx) with iy + pad - ky and ix + pad - kx
  * multiples of s of w[co, c, ky, kx] * dy[n, co, (iy + pad - ky) / s, (ix + pad - kx) / s].
  * Write ix + pad = s j + r (r: the column's phase). For one phase the taps are kx = r, r + s,
@@ -239,11 +251,12 @@ kernel void tiles_dx(global const float *dyp, int dyp_off, global const float *w
     if (iy >= h || g * CB >= cin)
         return;
     int c0 = g * CB, m0 = (KS - 1) / ST;
-    size_t wstride = (size_t)cin * KK; /* between output channels in w */
+    /* wt is the transposed copy wt[c, tap, co] (transpose_w): the inner loop over co reads
+     * CB sequential runs instead of CB * cout scattered floats */
     const global float *wc[CB];
 #pragma unroll
     for (int r = 0; r < CB; r++)
-        wc[r] = wt + w_off + (size_t)min(c0 + r, cin - 1) * KK;
+        wc[r] = wt + w_off + (size_t)min(c0 + r, cin - 1) * KK * (size_t)cout;
     int ky0 = (iy + pad) % ST, oyt = (iy + pad - ky0) / ST + m0; /* dyp row of tap ky0 */
     size_t cplane = (size_t)ohp * (size_t)wd; /* between output channels in dyp */
     const global float *dyn = dyp + dyp_off + (size_t)n * (size_t)cout * cplane + m0;
@@ -261,10 +274,10 @@ kernel void tiles_dx(global const float *dyp, int dyp_off, global const float *w
 #pragma unroll
                 for (int kx = ph, m = 0; kx < KS; kx += ST, m++) {
                     const global float *dr = dyn + (size_t)oy * wd + j0 - m;
-                    int tap = ky * KS + kx;
+                    size_t tap = (size_t)(ky * KS + kx) * (size_t)cout;
                     for (int co = 0; co < cout; co++) {
                         VT dv = VLOAD(0, dr + (size_t)co * cplane);
-                        size_t wo = (size_t)co * wstride + tap;
+                        size_t wo = tap + co;
 #pragma unroll
                         for (int r = 0; r < CB; r++)
                             acc[r] = fma((VT)(wc[r][wo]), dv, acc[r]);

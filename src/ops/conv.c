@@ -4,7 +4,9 @@
  * sc_conv2d_workspace). With nb == 1 the GEMM writes NCHW directly; with nb > 1 its output
  * [cout, nb*P] goes through the workspace and a permute kernel that also adds the bias.
  * Training may keep the forward's im2col matrix for the backward (the _keep/_kept pair),
- * which then skips building it again: one pass over the largest matrix a layer writes. */
+ * which then skips building it again: one pass over the largest matrix a layer writes.
+ * On CPUs, layers with output rows of 16 or more take the direct path of conv_tiles.c
+ * instead (no im2col matrix at all; the kept tensor then holds a padded copy of x). */
 #include "siamcl/ops_conv.h"
 
 #include "conv_common.h"

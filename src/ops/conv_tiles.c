@@ -161,7 +161,8 @@ size_t sc_tiles_dx_floats(const sc_conv2d_desc *d, int n, int h, int w)
     int hp, wq, vw, ohp, wd;
     geom(d, h, w, &hp, &wq, &vw);
     dx_geom(d, h, w, vw, &ohp, &wd);
-    return (size_t)n * d->cout * ohp * wd;
+    /* then the transposed weights */
+    return (size_t)n * d->cout * ohp * wd + (size_t)d->cout * d->cin * d->k * d->k;
 }
 
 int sc_tiles_dx(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *dy, const sc_tensor *wt,
@@ -174,15 +175,20 @@ int sc_tiles_dx(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *dy, const
     if (tmp_off + sc_tiles_dx_floats(d, n, h, w) > (size_t)INT_MAX)
         return sc_fail("conv2d backward: padded dy too large for 32-bit kernel indexing");
     cl_kernel kp = tiles_kernel(ctx, d, vw, "pad_dy");
-    cl_kernel k = kp ? tiles_kernel(ctx, d, vw, "tiles_dx") : NULL;
+    cl_kernel kt = kp ? tiles_kernel(ctx, d, vw, "transpose_w") : NULL;
+    cl_kernel k = kt ? tiles_kernel(ctx, d, vw, "tiles_dx") : NULL;
     if (!k)
         return SC_ERR;
     int dy_off = (int)dy->off, off = (int)tmp_off, rows = n * d->cout * ohp;
     SC_TRY(sc_kernel_args(kp, 9, SC_ARG(dy->buf), SC_ARG(dy_off), SC_ARG(tmp), SC_ARG(off),
                           SC_ARG(rows), SC_ARG(oh), SC_ARG(ow), SC_ARG(ohp), SC_ARG(wd)));
     SC_TRY(sc_launch_1d(ctx, kp, (size_t)rows, "conv.split"));
-    int w_off = (int)wt->off, dx_off = (int)dx->off;
-    SC_TRY(sc_kernel_args(k, 13, SC_ARG(tmp), SC_ARG(off), SC_ARG(wt->buf), SC_ARG(w_off),
+    int w_off = (int)wt->off, wt_off = off + rows * wd, taps = d->cin * d->k * d->k;
+    SC_TRY(sc_kernel_args(kt, 6, SC_ARG(wt->buf), SC_ARG(w_off), SC_ARG(tmp), SC_ARG(wt_off),
+                          SC_ARG(d->cin), SC_ARG(d->cout)));
+    SC_TRY(sc_launch_1d(ctx, kt, (size_t)taps, "conv.split"));
+    int dx_off = (int)dx->off;
+    SC_TRY(sc_kernel_args(k, 13, SC_ARG(tmp), SC_ARG(off), SC_ARG(tmp), SC_ARG(wt_off),
                           SC_ARG(dx->buf), SC_ARG(dx_off), SC_ARG(d->cin), SC_ARG(d->cout),
                           SC_ARG(h), SC_ARG(w), SC_ARG(d->pad), SC_ARG(ohp), SC_ARG(wd)));
     size_t global[3] = {(size_t)h, ((size_t)d->cin + cb_of(vw) - 1) / cb_of(vw), (size_t)n};

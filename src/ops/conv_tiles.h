@@ -26,7 +26,7 @@ size_t sc_tiles_dw_floats(const sc_conv2d_desc *d, int n, int h, int w);
  * sc_tiles_dw_floats(d, n) floats at part_off (unused when that is 0). */
 int sc_tiles_dw(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem xp,
                 size_t xp_off, const sc_tensor *dy, sc_tensor *dw, cl_mem part, size_t part_off);
-/* Floats of padded dy that sc_tiles_dx needs for n images of h x w. */
+/* Floats of padded dy and transposed weights that sc_tiles_dx needs for n images of h x w. */
 size_t sc_tiles_dx_floats(const sc_conv2d_desc *d, int n, int h, int w);
 /* dx = conv2d^T(dy) directly (overwrites dx); tmp: room for sc_tiles_dx_floats floats. */
 int sc_tiles_dx(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *dy, const sc_tensor *wt,
