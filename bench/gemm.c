@@ -319,7 +319,7 @@ int main(int argc, char **argv)
     }
     if (rc == SC_OK && own_all > 0) {
         double g_own = 1e-9 * flops_all / own_all;
-        printf("%-34s %5s %5s %6s %-3s | %9.3f %7.1f %5.1f%% | ", "all (one training step)", "",
+        printf("%-34s %5s %5s %6s %-3s | %9.3f %7.1f %5.1f%% | ", "all shapes above", "",
                "", "", "", 1e3 * own_all, g_own, 100 * g_own / pk.gflops);
         if (own_only || clb_all <= 0)
             printf("%9s %7s %6s | %7s\n", "-", "-", "-", "-");
