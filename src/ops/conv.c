@@ -310,7 +310,7 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     const sc_tensor *xp = dw ? tiles_buffer(ctx, d, x, ws, kept) : NULL;
     /* its partial sums go into the workspace, after the copy when that is there too */
     size_t part_at = xp == ws ? sc_tiles_floats(d, n, h, wd) : 0;
-    size_t part = sc_tiles_dw_floats(d, n, h, wd);
+    size_t part = sc_tiles_dw_floats(d, n);
     if (xp && part && !(ws && ws->buf && ws->n >= part_at + part))
         xp = NULL;
     if (xp) {

@@ -71,9 +71,8 @@ static int dw_groups(const sc_conv2d_desc *d, int n, int *per_group)
     return (n + *per_group - 1) / *per_group;
 }
 
-size_t sc_tiles_dw_floats(const sc_conv2d_desc *d, int n, int h, int w)
+size_t sc_tiles_dw_floats(const sc_conv2d_desc *d, int n)
 {
-    (void)h, (void)w;
     int gi, groups = dw_groups(d, n, &gi);
     return groups > 1 ? (size_t)groups * d->cout * d->cin * d->k * d->k : 0;
 }

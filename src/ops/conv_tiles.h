@@ -21,7 +21,7 @@ int sc_tiles_split(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_
 int sc_tiles_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem xp,
                      size_t xp_off, const sc_tensor *wt, const sc_tensor *b, sc_tensor *y);
 /* Floats of partial gradients sc_tiles_dw needs for a batch of n (0: none). */
-size_t sc_tiles_dw_floats(const sc_conv2d_desc *d, int n, int h, int w);
+size_t sc_tiles_dw_floats(const sc_conv2d_desc *d, int n);
 /* dw = sum over the batch of dy (x) the copy (overwrites dw); part: room for
  * sc_tiles_dw_floats(d, n) floats at part_off (unused when that is 0). */
 int sc_tiles_dw(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem xp,
