@@ -18,7 +18,15 @@
  * Edges: rows past M re-read row M - 1 and are never stored; columns past N read as 0 and
  * are never stored; the last K block is shorter. beta == 0 never reads C (it may hold NaN).
  * Offsets and leading dimensions are in floats; the host checks every index fits its types.
- * Tile sizes come as #defines prepended by the host (defaults below). */
+ * Tile sizes come as #defines prepended by the host (defaults below).
+ *
+ * SC_PREFETCH (set by the host on CPU devices): while the first row block of a strip runs,
+ * each step of K also prefetches one 64-byte line of the op(B) slice the next copy_b will
+ * read (the next K block of this strip, else the first block of the next strip, which the
+ * next work-item of the group owns). Why: the rows of B are ldb apart, too many streams
+ * for the hardware prefetcher, and perf put 57% of the conv1 GEMM's time on copy_b's
+ * loads waiting for DRAM. OpenCL's prefetch() is a no-op in PoCL; clang's builtin lowers
+ * to prefetcht0. */
 
 #ifndef VW
 #define VW 16 /* columns per work-item: one floatVW (4, 8 or 16) */
@@ -40,6 +48,28 @@
 #endif
 #ifndef TB
 #define TB 0 /* op(B) = B^T: B stored N x K */
+#endif
+
+#ifdef SC_PREFETCH
+#if TB
+/* line p: row jp + pv of B from K offset kp + pc; lines taken row by row */
+#define PREFETCH_STEP(p)                                                                   \
+    if (pv < NS * VW) {                                                                   \
+        __builtin_prefetch(pf + (size_t)pv * (size_t)ldb + pc);                            \
+        pc += 16;                                                                          \
+        if (pc >= pf_k) {                                                                  \
+            pc = 0;                                                                        \
+            pv++;                                                                          \
+        }                                                                                  \
+    }
+#else
+/* line p: row kp + p of B at this strip's columns */
+#define PREFETCH_STEP(p)                                                                   \
+    if ((p) < pf_k)                                                                        \
+        __builtin_prefetch(pf + (size_t)(p) * (size_t)ldb + s * VW);
+#endif
+#else
+#define PREFETCH_STEP(p)
 #endif
 
 #define CAT_(a, b) a##b
@@ -83,6 +113,28 @@ static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int
 #endif
 }
 
+#if defined(SC_PREFETCH) && !TA
+/* Where the lines to prefetch start: the op(B) slice of K block kp of the strip at column
+ * jp (NS * VW columns), or NULL when there is none (or a partial strip, read as is). */
+static const global float *prefetch_base(global const float *B, int b_off, int ldb, int N,
+                                         int K, int k0, int jw, int *kp, int *jp)
+{
+    *kp = k0 + KB;
+    *jp = jw;
+    if (*kp >= K) {
+        *kp = 0;
+        *jp = jw + NS * VW;
+    }
+    if (*jp + NS * VW > N)
+        return 0;
+#if TB
+    return B + b_off + (size_t)*jp * (size_t)ldb + *kp;
+#else
+    return B + b_off + (size_t)*kp * (size_t)ldb + *jp;
+#endif
+}
+#endif
+
 kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, int a_off,
                        int lda, global const float *B, int b_off, int ldb, float beta,
                        global float *C, int c_off, int ldc)
@@ -99,6 +151,11 @@ kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, 
         int kn = min(KB, K - k0);
         int first = k0 == 0, last = k0 + KB >= K;
         copy_b(bs, B, b_off, ldb, N, k0, kn, jw);
+#if defined(SC_PREFETCH) && !TA
+        int kp, jp;
+        const global float *pf = prefetch_base(B, b_off, ldb, N, K, k0, jw, &kp, &jp);
+        int pf_k = min(KB, K - kp); /* floats of K in the prefetched block */
+#endif
         for (int s = 0; s < NS; s++) {
             int j0 = jw + s * VW;
             if (j0 >= N)
@@ -112,7 +169,9 @@ kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, 
                 for (int r = 0; r < RM; r++)
                     acc[r] = first ? (VT)(0.0f) : park[r];
 #if TA
-                /* op(A)(i, p) = A[p * lda + i]: RM neighbours in each row of A. */
+                /* op(A)(i, p) = A[p * lda + i]: RM neighbours in each row of A. No
+                   prefetch: these calls (data gradients) have short K and their time goes
+                   to writing C; prefetching measured 0.7-1.0x. */
                 const global float *ap = A + a_off + (size_t)k0 * (size_t)lda + i0;
                 int ri[RM];
 #pragma unroll
@@ -131,12 +190,24 @@ kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, 
 #pragma unroll
                 for (int r = 0; r < RM; r++)
                     ar[r] = A + a_off + (size_t)min(i0 + r, M - 1) * (size_t)lda + k0;
-                for (int p = 0; p < kn; p++) {
-                    VT bv = bs[p * NS + s];
-#pragma unroll
-                    for (int r = 0; r < RM; r++)
-                        acc[r] = fma((VT)(ar[r][p]), bv, acc[r]);
-                }
+/* The register kernel over this K block with STEP first in each step: written twice so
+   that only the first row block's loop carries the prefetches. */
+#define K_LOOP(STEP)                                                                       \
+    for (int p = 0; p < kn; p++) {                                                         \
+        STEP;                                                                              \
+        VT bv = bs[p * NS + s];                                                            \
+        _Pragma("unroll") for (int r = 0; r < RM; r++)                                     \
+            acc[r] = fma((VT)(ar[r][p]), bv, acc[r]);                                      \
+    }
+#ifdef SC_PREFETCH
+                if (rb == 0 && pf) {
+#if TB
+                    int pv = 0, pc = 0;
+#endif
+                    K_LOOP(PREFETCH_STEP(p))
+                } else
+#endif
+                    K_LOOP((void)0)
 #endif
                 if (!last) {
 #pragma unroll

@@ -104,8 +104,12 @@ static int build_program(sc_ctx *ctx, program_entry *p)
     /* -w: compilers print warnings straight to the user's terminal (PoCL's clang flags
      * every float16 builtin as an AVX ABI change, harmless once inlined). The kernels'
      * real warnings are caught before they ship: scripts/check_cl.sh compiles each file as
-     * strict OpenCL C 1.2 with -Werror in CI. Errors still fail the build with its log. */
-    err = clBuildProgram(p->program, 1, &ctx->dev.device, "-cl-std=CL1.2 -w", NULL, NULL);
+     * strict OpenCL C 1.2 with -Werror in CI. Errors still fail the build with its log.
+     * SC_PREFETCH: CPU compilers (PoCL, Intel's) are clang and take __builtin_prefetch;
+     * a GPU compiler may not know it, and GPUs hide latency their own way. */
+    const char *opts = (ctx->dev.type & CL_DEVICE_TYPE_CPU) ? "-cl-std=CL1.2 -w -DSC_PREFETCH"
+                                                             : "-cl-std=CL1.2 -w";
+    err = clBuildProgram(p->program, 1, &ctx->dev.device, opts, NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
         clGetProgramBuildInfo(p->program, ctx->dev.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_len);
