@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-# Twice: as GPUs build them, and with SC_PREFETCH as CPU devices do (src/runtime/program.c).
+# Twice: as GPUs build them, and with SC_CPU_HINTS as CPU devices do (src/runtime/program.c).
 for f in cl/*.cl; do
-  for defs in "" "-DSC_PREFETCH"; do
+  for defs in "" "-DSC_CPU_HINTS"; do
     if ! clang -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -fsyntax-only \
          -Wall -Wextra -Werror -Wno-unused-parameter $defs "$f"; then
       echo "FAILED: $f is not clean OpenCL C 1.2 ${defs:+(with $defs)}" >&2

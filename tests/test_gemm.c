@@ -108,6 +108,22 @@ Test(gemm, own_all_transposes_and_sizes) { check_all(SC_GEMM_OWN, 4); }
 
 Test(gemm, clblast_all_transposes_and_sizes) { check_all(SC_GEMM_CLBLAST, 4); }
 
+/* C over 8 MiB: the own kernel writes it with non-temporal stores on CPUs, full strips at
+ * aligned addresses only. Rows of 65545 (a partial last strip), aligned and not (offset and
+ * padding), and beta != 0 (which must read C, so never streams). */
+Test(gemm, large_c_streamed_past_the_caches)
+{
+    unsigned seed = 900;
+    for (int ta = 0; ta < 2; ta++) {
+        gemm_case aligned = {ta, 0, 40, 65545, 3, 1.0f, 0.0f, 0, 0};
+        gemm_case unaligned = {ta, 0, 40, 65545, 3, -0.5f, 0.0f, 3, 5};
+        gemm_case accumulate = {ta, 0, 40, 65545, 3, 0.75f, -1.5f, 0, 0};
+        check_case(SC_GEMM_OWN, &aligned, seed++);
+        check_case(SC_GEMM_OWN, &unaligned, seed++);
+        check_case(SC_GEMM_OWN, &accumulate, seed++);
+    }
+}
+
 Test(gemm, default_backend_matches_reference)
 {
     sc_gemm_backend b = sc_gemm_backend_for(test_ctx());

@@ -6,6 +6,10 @@
 #include "gemm_internal.h"
 #include "siamcl/error.h"
 
+/* Above this C is written past the caches: conv4's 4.7 MB data gradient, read by col2im
+ * right after, stays below it. */
+#define STREAM_C_BYTES (8.0 * 1024 * 1024)
+
 static size_t pow2_floor(size_t v)
 {
     size_t p = 1;
@@ -55,10 +59,12 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
         return sc_fail_context("%s: own GEMM kernel (SIAMCL_GEMM=clblast bypasses it)",
                                g->label);
     int a_off = (int)g->a_off, b_off = (int)g->b_off, c_off = (int)g->c_off;
-    SC_TRY(sc_kernel_args(k, 14, SC_ARG(g->m), SC_ARG(g->n), SC_ARG(g->k), SC_ARG(g->alpha),
+    /* C larger than a CPU's caches goes out with non-temporal stores (CPU builds only). */
+    int stream_c = (double)g->m * (double)g->n * sizeof(float) > STREAM_C_BYTES;
+    SC_TRY(sc_kernel_args(k, 15, SC_ARG(g->m), SC_ARG(g->n), SC_ARG(g->k), SC_ARG(g->alpha),
                           SC_ARG(g->a), SC_ARG(a_off), SC_ARG(g->lda), SC_ARG(g->b),
                           SC_ARG(b_off), SC_ARG(g->ldb), SC_ARG(g->beta), SC_ARG(g->c),
-                          SC_ARG(c_off), SC_ARG(g->ldc)));
+                          SC_ARG(c_off), SC_ARG(g->ldc), SC_ARG(stream_c)));
     size_t rows = (size_t)p.rm * (size_t)p.nrb;
     size_t g0 = ((size_t)g->m + rows - 1) / rows;
     size_t cols = (size_t)p.vw * (size_t)p.ns;

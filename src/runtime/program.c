@@ -105,9 +105,9 @@ static int build_program(sc_ctx *ctx, program_entry *p)
      * every float16 builtin as an AVX ABI change, harmless once inlined). The kernels'
      * real warnings are caught before they ship: scripts/check_cl.sh compiles each file as
      * strict OpenCL C 1.2 with -Werror in CI. Errors still fail the build with its log.
-     * SC_PREFETCH: CPU compilers (PoCL, Intel's) are clang and take __builtin_prefetch;
-     * a GPU compiler may not know it, and GPUs hide latency their own way. */
-    const char *opts = (ctx->dev.type & CL_DEVICE_TYPE_CPU) ? "-cl-std=CL1.2 -w -DSC_PREFETCH"
+     * SC_CPU_HINTS: CPU compilers (PoCL, Intel's) are clang and take __builtin_prefetch
+     * and __builtin_nontemporal_store; a GPU compiler may not know them. */
+    const char *opts = (ctx->dev.type & CL_DEVICE_TYPE_CPU) ? "-cl-std=CL1.2 -w -DSC_CPU_HINTS"
                                                              : "-cl-std=CL1.2 -w";
     err = clBuildProgram(p->program, 1, &ctx->dev.device, opts, NULL, NULL);
     if (err != CL_SUCCESS) {
