@@ -138,7 +138,7 @@ int sc_dataset_gather_slots(sc_ctx *ctx, const sc_dataset *ds, cl_mem slots, siz
                           SC_ARG(ooff), SC_ARG(flip), SC_ARG(jitter), SC_ARG(br), SC_ARG(co),
                           SC_ARG(mean), SC_ARG(istd), SC_ARG(s0), SC_ARG(s1), SC_ARG(t0),
                           SC_ARG(t1)));
-    size_t total = (size_t)n * T * T, local = sc_kernel_wg(ctx, k, 64);
+    size_t total = (size_t)n * T, local = sc_kernel_wg(ctx, k, 64); /* one item per row */
     size_t global = sc_round_up(total, local);
     return sc_launch(ctx, k, 1, &global, &local, "data.gather");
 }
