@@ -155,44 +155,44 @@ __kernel void conv2d_direct(__global const float *x, int x_off, __global const f
     y[y_off + g] = s;
 }
 
-/* im2col for CPUs: one work-item per (row kk of the matrix, image i, output row oy) writes
- * the ow contiguous columns of that output row. On a CPU runtime each work-item is a loop
- * iteration, so a long inner loop of contiguous stores (and strided loads) is what runs
- * fast; the column-per-item kernel above suits GPUs, whose neighbouring items coalesce. */
+/* im2col for CPUs: one work-item per (image i, row kk of the matrix) writes that image's
+ * oh * ow contiguous columns of the row, output row by output row. On a CPU runtime each
+ * work-item is a loop iteration, so a long inner loop of contiguous stores (and strided
+ * loads) is what runs fast; the column-per-item kernel above suits GPUs, whose neighbouring
+ * items coalesce. (An item per output row paid its index divisions for every 8 floats of
+ * an 8-wide layer: 2.5 ms of conv4's 6.9 ms forward.) */
 __kernel void im2col_rows(__global const float *x, int x_off, __global float *col, int col_off,
                           int nb, int cin, int h, int w, int k, int stride, int pad, int oh,
                           int ow)
 {
-    int r = get_global_id(0); /* i * oh + oy */
+    int i = get_global_id(0);
     int kk = get_global_id(1);
-    if (r >= nb * oh || kk >= cin * k * k)
+    if (i >= nb || kk >= cin * k * k)
         return;
-    int i = r / oh, oy = r - i * oh;
     int kx = kk % k, t = kk / k;
     int ky = t % k, ci = t / k;
     int ncols = nb * oh * ow;
-    __global float *cp = col + col_off + kk * ncols + (i * oh + oy) * ow;
-    int iy = oy * stride - pad + ky;
-    if (iy < 0 || iy >= h) {
-        for (int ox = 0; ox < ow; ox++)
-            cp[ox] = 0.0f;
-        return;
-    }
-    __global const float *xp = x + x_off + ((i * cin + ci) * h + iy) * w;
+    __global float *cp = col + col_off + kk * ncols + i * oh * ow;
+    __global const float *xc = x + x_off + (i * cin + ci) * h * w;
     /* ox range whose ix = ox * stride - pad + kx falls inside [0, w) */
-    int lo = pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0;
-    int hi = (w - 1 + pad - kx) / stride + 1;
-    if (hi > ow)
-        hi = ow;
-    if (lo > ow)
-        lo = ow;
-    int ox = 0;
-    for (; ox < lo; ox++)
-        cp[ox] = 0.0f;
-    for (; ox < hi; ox++)
-        cp[ox] = xp[ox * stride - pad + kx];
-    for (; ox < ow; ox++)
-        cp[ox] = 0.0f;
+    int lo = min(pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0, ow);
+    int hi = min((w - 1 + pad - kx) / stride + 1, ow);
+    for (int oy = 0; oy < oh; oy++, cp += ow) {
+        int iy = oy * stride - pad + ky;
+        if (iy < 0 || iy >= h) {
+            for (int ox = 0; ox < ow; ox++)
+                cp[ox] = 0.0f;
+            continue;
+        }
+        int base = iy * w - pad + kx;
+        int ox = 0;
+        for (; ox < lo; ox++)
+            cp[ox] = 0.0f;
+        for (; ox < hi; ox++)
+            cp[ox] = xc[base + ox * stride];
+        for (; ox < ow; ox++)
+            cp[ox] = 0.0f;
+    }
 }
 
 /* col2im for CPUs: one work-item per input plane (image i, channel ci) adds up every matrix

@@ -111,7 +111,7 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
                           SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
                           SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
     if (rows) {
-        size_t global[2] = {(size_t)cnt * oh, (size_t)d->cin * d->k * d->k};
+        size_t global[2] = {(size_t)cnt, (size_t)d->cin * d->k * d->k};
         return sc_launch(ctx, k, 2, global, NULL, "conv.im2col");
     }
     size_t wg = sc_kernel_wg(ctx, k, 64);
