@@ -1,8 +1,8 @@
-/* SGEMM at the baseline network's shapes (bench/gemm_shapes.h): CLBlast as shipped against
- * the own kernels (cl/gemm.cl), each as median kernel time (OpenCL profiling events),
- * GFLOP/s and % of the FMA peak measured in the same run.
- *   bench_gemm [--quick] [--own-only] [--reps N] [--only TEXT] [--tune] [--tune-clblast]
- *              [--save] [device]
+/* SGEMM at the baseline network's shapes (bench/gemm_shapes.h; lfw_best's with --best):
+ * CLBlast as shipped against the own kernels (cl/gemm.cl), each as median kernel time
+ * (OpenCL profiling events), GFLOP/s and % of the FMA peak measured in the same run.
+ *   bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] [--tune]
+ *              [--tune-clblast] [--save] [device]
  * --tune searches the own kernel's tile sizes over these shapes (coordinate descent from the
  * current ones), compares the best with CLBlast and, with --save, stores both choices in the
  * tuning store (siamcl/tuning.h) for every later run on this device.
@@ -19,6 +19,10 @@
 #include "gemm_shapes.h"
 #include "siamcl/ops_gemm.h"
 #include "siamcl/tuning.h"
+
+/* The shapes of this run: the baseline's, or lfw_best's with --best. */
+static const gemm_shape *shapes = baseline_gemms;
+static int nshapes = N_BASELINE_GEMMS;
 
 typedef struct gemm_run {
     const gemm_shape *s;
@@ -58,11 +62,11 @@ static double own_total(sc_ctx *ctx, const sc_gemm_params *p, cl_mem *bufs, int 
     if (sc_gemm_params_set(ctx, p, 0) != SC_OK)
         return FLT_MAX;
     double total = 0;
-    for (int i = 0; i < N_BASELINE_GEMMS; i++) {
+    for (int i = 0; i < nshapes; i++) {
         double s;
-        if (!selected(&baseline_gemms[i], only))
+        if (!selected(&shapes[i], only))
             continue;
-        if (time_shape(ctx, SC_GEMM_OWN, &baseline_gemms[i], bufs, reps, &s) != SC_OK)
+        if (time_shape(ctx, SC_GEMM_OWN, &shapes[i], bufs, reps, &s) != SC_OK)
             return FLT_MAX;
         total += s;
     }
@@ -163,11 +167,11 @@ static const char *clblast_sets[] = {
 static double clblast_total(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only)
 {
     double total = 0;
-    for (int i = 0; i < N_BASELINE_GEMMS; i++) {
+    for (int i = 0; i < nshapes; i++) {
         double s;
-        if (!selected(&baseline_gemms[i], only))
+        if (!selected(&shapes[i], only))
             continue;
-        if (time_shape(ctx, SC_GEMM_CLBLAST, &baseline_gemms[i], bufs, reps, &s) != SC_OK)
+        if (time_shape(ctx, SC_GEMM_CLBLAST, &shapes[i], bufs, reps, &s) != SC_OK)
             return FLT_MAX;
         total += s;
     }
@@ -209,7 +213,7 @@ static int tune_clblast(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, i
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_gemm [--quick] [--own-only] [--reps N] [--only TEXT] "
+    fprintf(stderr, "usage: bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] "
                     "[--tune] [--tune-clblast] [--save] [device]\n");
     return 2;
 }
@@ -229,6 +233,10 @@ int main(int argc, char **argv)
             tune_cl = 1;
         else if (strcmp(argv[i], "--save") == 0)
             save = 1;
+        else if (strcmp(argv[i], "--best") == 0) {
+            shapes = best_gemms;
+            nshapes = N_BEST_GEMMS;
+        }
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
             reps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
@@ -252,8 +260,8 @@ int main(int argc, char **argv)
 
     /* One set of buffers for the largest operands. */
     size_t na = 0, nb = 0, nc = 0;
-    for (int i = 0; i < N_BASELINE_GEMMS; i++) {
-        const gemm_shape *s = &baseline_gemms[i];
+    for (int i = 0; i < nshapes; i++) {
+        const gemm_shape *s = &shapes[i];
         size_t a = (size_t)s->m * s->k, b = (size_t)s->k * s->n, c = (size_t)s->m * s->n;
         na = a > na ? a : na;
         nb = b > nb ? b : nb;
@@ -292,8 +300,8 @@ int main(int argc, char **argv)
                "k", "op", "own ms", "GFLOP/s", "%peak", "CLBlast", "GFLOP/s", "%peak", "speedup");
     }
     double flops_all = 0, own_all = 0, clb_all = 0;
-    for (int i = 0; rc == SC_OK && i < N_BASELINE_GEMMS; i++) {
-        const gemm_shape *s = &baseline_gemms[i];
+    for (int i = 0; rc == SC_OK && i < nshapes; i++) {
+        const gemm_shape *s = &shapes[i];
         if (!selected(s, only))
             continue;
         double flops = gemm_shape_flops(s), t_own = 0, t_clb = 0;
