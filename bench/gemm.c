@@ -92,14 +92,15 @@ static int tune(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save,
            only ? "the selected" : "all baseline");
     print_params("start", &best, best_t);
     /* Register block (vw x rm: the accumulators must fit the vector registers), rows per
-     * item, K block, work-group size. */
+     * item, K block, work-group size, then rows per block and blocks for tall C. */
     static const int blocks[][2] = {{16, 6}, {16, 4}, {16, 5}, {16, 3}, {8, 8}, {8, 6},
                                     {8, 4}, {4, 8}};
     static const int nrbs[] = {4, 8, 16, 24, 32};
     static const int nss[] = {1, 2, 4, 8, 16};
     static const int kbs[] = {16, 32, 64, 128, 256};
     static const int wgs[] = {1, 4, 16, 64, 256};
-    for (int pass = 0; pass < 6; pass++) {
+    static const int rmts[] = {3, 4, 5, 6, 8}; /* rows per register block, tall C */
+    for (int pass = 0; pass < 8; pass++) {
         int n = pass == 0 ? 8 : 5;
         for (int i = 0; i < n; i++) {
             sc_gemm_params p = best;
@@ -114,8 +115,12 @@ static int tune(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save,
                 p.kb = kbs[i];
             } else if (pass == 4) {
                 p.kbt = kbs[i];
-            } else {
+            } else if (pass == 5) {
                 p.wg = wgs[i];
+            } else if (pass == 6) {
+                p.rmt = rmts[i];
+            } else {
+                p.nrbt = nrbs[i];
             }
             if (memcmp(&p, &best, sizeof p) == 0)
                 continue;

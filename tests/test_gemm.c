@@ -143,7 +143,8 @@ Test(gemm, own_other_tile_sizes)
     sc_gemm_params saved;
     cr_assert_eq(sc_gemm_params_get(ctx, &saved), SC_OK);
     static const sc_gemm_params variants[] = {
-        {4, 1, 3, 1, 8, 16, 1}, {8, 7, 2, 3, 16, 8, 256}, {16, 8, 1, 2, 40, 24, 4}};
+        {4, 1, 3, 1, 8, 16, 1, 2, 5}, {8, 7, 2, 3, 16, 8, 256, 3, 2},
+        {16, 8, 1, 2, 40, 24, 4, 6, 1}};
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         cr_assert_eq(sc_gemm_params_set(ctx, &variants[v], 0), SC_OK, "%s", sc_last_error());
         check_all(SC_GEMM_OWN, 4);
@@ -153,27 +154,30 @@ Test(gemm, own_other_tile_sizes)
 
 Test(gemm, params_text_round_trip_and_errors)
 {
-    sc_gemm_params p = {16, 4, 16, 4, 32, 128, 16}, q;
+    sc_gemm_params p = {16, 4, 16, 4, 32, 128, 16, 6, 24}, q;
     char text[160];
     sc_gemm_params_format(&p, text, sizeof text);
     cr_assert_eq(sc_gemm_params_parse(text, &q), SC_OK, "%s", sc_last_error());
     cr_assert(memcmp(&p, &q, sizeof p) == 0, "'%s' did not round-trip", text);
     /* Fields in any order, extra spaces. */
-    cr_assert_eq(sc_gemm_params_parse("  wg=8 kb=32 kbt=16  nrb=1 rm=2 ns=3 vw=4 ", &q), SC_OK,
-                 "%s", sc_last_error());
+    cr_assert_eq(sc_gemm_params_parse("  wg=8 kb=32 nrbt=7 kbt=16  nrb=1 rm=2 ns=3 vw=4 rmt=5 ",
+                                      &q),
+                 SC_OK, "%s", sc_last_error());
     cr_assert(q.vw == 4 && q.rm == 2 && q.nrb == 1 && q.ns == 3 && q.kb == 32 && q.kbt == 16 &&
-              q.wg == 8);
+              q.wg == 8 && q.rmt == 5 && q.nrbt == 7);
     static const char *bad[] = {
-        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128",              /* missing field */
-        "vw=12 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16",        /* bad width */
-        "vw=16 rm=9 nrb=16 ns=1 kb=128 kbt=128 wg=16",        /* too many rows */
-        "vw=16 rm=6 nrb=16 ns=17 kb=128 kbt=128 wg=16",       /* too many strips */
-        "vw=16 rm=6 nrb=16 ns=1 kb=4 kbt=128 wg=16",          /* K block too short */
-        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=1024 wg=16",       /* K block too long */
-        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=48",        /* not a power of two */
-        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16 x=1",    /* unknown field */
-        "vw=16 rm=six nrb=16 ns=1 kb=128 kbt=128 wg=16",      /* not a number */
-        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16x",       /* trailing junk */
+        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16 rmt=6",            /* missing field */
+        "vw=12 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16 rmt=6 nrbt=24",    /* bad width */
+        "vw=16 rm=9 nrb=16 ns=1 kb=128 kbt=128 wg=16 rmt=6 nrbt=24",    /* too many rows */
+        "vw=16 rm=6 nrb=16 ns=17 kb=128 kbt=128 wg=16 rmt=6 nrbt=24",   /* too many strips */
+        "vw=16 rm=6 nrb=16 ns=1 kb=4 kbt=128 wg=16 rmt=6 nrbt=24",      /* K block too short */
+        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=1024 wg=16 rmt=6 nrbt=24",   /* K block too long */
+        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=48 rmt=6 nrbt=24",    /* not a power of two */
+        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16 x=1 rmt=6 nrbt=24", /* unknown field */
+        "vw=16 rm=six nrb=16 ns=1 kb=128 kbt=128 wg=16 rmt=6 nrbt=24",  /* not a number */
+        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16 rmt=6 nrbt=24x",   /* trailing junk */
+        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16 rmt=9 nrbt=24",    /* tall: too many rows */
+        "vw=16 rm=6 nrb=16 ns=1 kb=128 kbt=128 wg=16 rmt=6 nrbt=0",     /* tall: no blocks */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         q = p;
@@ -181,7 +185,7 @@ Test(gemm, params_text_round_trip_and_errors)
         cr_assert(strlen(sc_last_error()) > 0);
         cr_assert(memcmp(&p, &q, sizeof p) == 0, "'%s' changed the output", bad[i]);
     }
-    sc_gemm_params wrong = {16, 0, 16, 1, 128, 128, 16};
+    sc_gemm_params wrong = {16, 0, 16, 1, 128, 128, 16, 6, 24};
     cr_assert_eq(sc_gemm_params_set(test_ctx(), &wrong, 0), SC_ERR);
 }
 

@@ -49,7 +49,11 @@ typedef struct sc_gemm_params {
     int kbt; /* K block when op(B) = B^T (8..512); then ns = 1: the copy already reads runs
                 of kbt floats along K, and N (kernel size x channels) is often small */
     int wg;  /* work-items per work-group to aim for (1..1024, a power of two) */
+    int rmt;  /* rm and nrb for tall C (m >= SC_GEMM_TALL_M): more accumulators hide the */
+    int nrbt; /* FMA latency better, and short C (the early convs' 16-32 rows) wastes them */
 } sc_gemm_params;
+
+#define SC_GEMM_TALL_M 64
 
 /* The parameters in use on ctx's device: defaults for its type, or those saved by the
  * tuner (key "gemm.params"). */

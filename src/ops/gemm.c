@@ -36,11 +36,14 @@ static sc_gemm_params default_params(const sc_ctx *ctx)
          * the private copy of B (8 KiB) and the parked accumulators (16 KiB) fit L1.
          * Measured on PoCL (AMD EPYC, AVX2) against the other shapes bench_gemm --tune
          * tries: 10-30% better than 6 rows and one strip at the conv1-2 shapes. With B
-         * transposed (weight gradients) one strip and K blocks of 128 are 2-3x faster. */
-        sc_gemm_params p = {16, 4, 16, 4, 32, 128, 16};
+         * transposed (weight gradients) one strip and K blocks of 128 are 2-3x faster.
+         * C of 64 rows or more: 6 rows x float16 = 12 accumulators, the 10 independent
+         * FMA chains a 2-pipe, 5-cycle FMA needs, and 144 rows an item: 1.1-1.25x at
+         * lfw_best's and the baseline's tall shapes (bench_gemm, same run). */
+        sc_gemm_params p = {16, 4, 16, 4, 32, 128, 16, 6, 24};
         return p;
     }
-    sc_gemm_params p = {4, 4, 4, 1, 32, 32, 64};
+    sc_gemm_params p = {4, 4, 4, 1, 32, 32, 64, 4, 4};
     return p;
 }
 
@@ -147,11 +150,12 @@ static int check_params(const sc_gemm_params *p)
 {
     if ((p->vw != 4 && p->vw != 8 && p->vw != 16) || p->rm < 1 || p->rm > 8 || p->nrb < 1 ||
         p->nrb > 32 || p->ns < 1 || p->ns > 16 || p->kb < 8 || p->kb > 512 || p->kbt < 8 ||
-        p->kbt > 512 || !pow2_in(p->wg, 1, 1024)) {
+        p->kbt > 512 || !pow2_in(p->wg, 1, 1024) || p->rmt < 1 || p->rmt > 8 || p->nrbt < 1 ||
+        p->nrbt > 32) {
         char text[160];
         sc_gemm_params_format(p, text, sizeof text);
-        return sc_fail("bad GEMM parameters '%s' (vw in 4/8/16, rm 1..8, nrb 1..32, ns "
-                       "1..16, kb and kbt 8..512, wg a power of two <= 1024)",
+        return sc_fail("bad GEMM parameters '%s' (vw in 4/8/16, rm and rmt 1..8, nrb and nrbt "
+                       "1..32, ns 1..16, kb and kbt 8..512, wg a power of two <= 1024)",
                        text);
     }
     return SC_OK;
@@ -171,14 +175,14 @@ int sc_gemm_params_set(sc_ctx *ctx, const sc_gemm_params *p, int save)
 
 void sc_gemm_params_format(const sc_gemm_params *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "vw=%d rm=%d nrb=%d ns=%d kb=%d kbt=%d wg=%d", p->vw, p->rm, p->nrb,
-             p->ns, p->kb, p->kbt, p->wg);
+    snprintf(buf, size, "vw=%d rm=%d nrb=%d ns=%d kb=%d kbt=%d wg=%d rmt=%d nrbt=%d", p->vw,
+             p->rm, p->nrb, p->ns, p->kb, p->kbt, p->wg, p->rmt, p->nrbt);
 }
 
 int sc_gemm_params_parse(const char *text, sc_gemm_params *out)
 {
-    enum { NF = 7 };
-    static const char *names[NF] = {"vw", "rm", "nrb", "ns", "kb", "kbt", "wg"};
+    enum { NF = 9 };
+    static const char *names[NF] = {"vw", "rm", "nrb", "ns", "kb", "kbt", "wg", "rmt", "nrbt"};
     int vals[NF], seen[NF] = {0};
     const char *s = text;
     while (*s) {
@@ -203,7 +207,8 @@ int sc_gemm_params_parse(const char *text, sc_gemm_params *out)
     for (int i = 0; i < NF; i++)
         if (!seen[i])
             return sc_fail("GEMM parameters '%s': field '%s' missing", text, names[i]);
-    sc_gemm_params p = {vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6]};
+    sc_gemm_params p = {vals[0], vals[1], vals[2], vals[3],
+                        vals[4], vals[5], vals[6], vals[7], vals[8]};
     SC_TRY(check_params(&p));
     *out = p;
     return SC_OK;

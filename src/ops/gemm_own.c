@@ -49,6 +49,10 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
         p.ns = 1;
         p.kb = p.kbt;
     }
+    if (g->m >= SC_GEMM_TALL_M) {
+        p.rm = p.rmt;
+        p.nrb = p.nrbt;
+    }
     char defines[160];
     snprintf(defines, sizeof defines,
              "#define VW %d\n#define RM %d\n#define NRB %d\n#define NS %d\n#define KB %d\n"
