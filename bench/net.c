@@ -68,8 +68,9 @@ static void layer_cost(const sc_net *net, int i, int backward, double *flops, do
     double in = (double)L->in[0] * L->in[1] * L->in[2], out = (double)L->out[0] * L->out[1] * L->out[2];
     *flops = *bytes = 0;
     if (L->d.kind == SC_LAYER_CONV || L->d.kind == SC_LAYER_LINEAR) {
-        double k2 = L->d.kind == SC_LAYER_CONV ? (double)L->d.k * L->d.k : 1.0;
-        double fwd = 2.0 * n * out * L->in[0] * k2;
+        /* each output reads cin k^2 inputs (conv) or the whole flattened input (linear) */
+        double reads = L->d.kind == SC_LAYER_CONV ? (double)L->in[0] * L->d.k * L->d.k : in;
+        double fwd = 2.0 * n * out * reads;
         *flops = backward ? (i == 0 ? fwd : 2.0 * fwd) : fwd;
         return;
     }
