@@ -235,6 +235,20 @@ kernel void transpose_w(global const float *w, int w_off, global float *wt, int 
         dst[co] = w[w_off + (size_t)co * (size_t)(cin * KK) + r];
 }
 
+/* wf[c, co, t] = w[co, c, KK - 1 - t]: the taps reversed, cin and cout swapped. With
+ * stride 1, dx is the forward convolution of dy (padded by k - 1 - pad) with these
+ * weights, and tiles_forward computes it (conv_tiles.c). One item per float. */
+kernel void flip_w(global const float *w, int w_off, global float *wf, int wf_off, int cin,
+                   int cout)
+{
+    int i = (int)get_global_id(0);
+    if (i >= cin * cout * KK)
+        return;
+    int t = i % KK, r = i / KK; /* r = c * cout + co */
+    int co = r % cout, c = r / cout;
+    wf[wf_off + i] = w[w_off + (co * cin + c) * KK + (KK - 1 - t)];
+}
+
 /* dx[n, c, iy, ix] = sum over co and the taps (ky, kx) with iy + pad - ky and ix + pad - kx
  * multiples of s of w[co, c, ky, kx] * dy[n, co, (iy + pad - ky) / s, (ix + pad - kx) / s].
  * Write ix + pad = s j + r (r: the column's phase). For one phase the taps are kx = r, r + s,

@@ -326,10 +326,8 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     }
     if (kept && sc_tiles_on(ctx, d, wd))
         kept = NULL; /* it holds the copy of x, not an im2col matrix */
-    /* The direct data gradient reads a padded dy in the workspace (after dw is done).
-     * Strided convs only: for stride 1 the GEMM (W^T dy, then col2im) is as fast or
-     * faster (lfw_best's 3x3 convs: 70 vs 97 ms a step). */
-    if (dx && d->stride > 1 && sc_tiles_on(ctx, d, wd) && ws && ws->buf &&
+    /* The direct data gradient reads a padded dy in the workspace (after dw is done). */
+    if (dx && sc_tiles_on(ctx, d, wd) && ws && ws->buf &&
         ws->n >= sc_tiles_dx_floats(d, n, h, wd)) {
         SC_TRY(sc_fits_int(ws, op, "workspace"));
         SC_TRY(sc_tiles_dx(ctx, d, dy, w, dx, ws->buf, ws->off));
