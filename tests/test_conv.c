@@ -257,6 +257,16 @@ Test(conv, direct_tiles_and_im2col_paths_match_the_reference)
     sc_conv2d_force_tiles(-1);
 }
 
+/* A wide layer on the direct path: 4096 weight-gradient items (each with a few KB of
+ * private sums; PoCL picks their work-group shape), and a 128-channel stride-1 data
+ * gradient through the forward kernel. */
+Test(conv, direct_weight_gradient_of_a_wide_layer)
+{
+    sc_conv2d_force_tiles(1);
+    check_backward(1, (cfg){128, 128, 5, 1, 2}, 16, 16, WS_BATCH, 1, 140u);
+    sc_conv2d_force_tiles(-1);
+}
+
 Test(conv, backward_k3_s1_p1_and_1x1)
 {
     check_backward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 1, 90u);
