@@ -1,7 +1,10 @@
-/* Runtime: device listing, choice, kernel build errors, tensors and the arena. */
+/* Runtime: device listing, choice, kernel build errors, the profiler, tensors and the
+ * arena. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "siamcl/ops_gemm.h"
 #include "support.h"
 
 Test(runtime, lists_devices_with_names)
@@ -61,6 +64,59 @@ Test(runtime, error_names)
     sc_cl_fail(-1001, "clGetPlatformIDs", "x.c", 7);
     cr_assert(strstr(sc_last_error(), "x.c:7"), "%s", sc_last_error());
     cr_assert(strstr(sc_last_error(), "pocl-opencl-icd"), "hint expected: %s", sc_last_error());
+}
+
+/* Calls and total ms of `label` in a profile report; 0 calls when absent. */
+static long report_row(const char *report, const char *label, double *ms)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\n%s ", label);
+    const char *at = strstr(report, want);
+    long calls = 0;
+    *ms = 0;
+    if (at)
+        cr_assert_eq(sscanf(at + strlen(want), "%ld %lf", &calls, ms), 2, "%s", report);
+    return calls;
+}
+
+/* Kernels recorded per label, and a span (sc_profile_span: CLBlast returns only its last
+ * kernel's event) covering everything enqueued between its two events. */
+Test(runtime, profiler_counts_calls_and_spans)
+{
+    sc_ctx *ctx;
+    cr_assert_eq(sc_ctx_create(&ctx, NULL, SC_CTX_PROFILE), SC_OK, "%s", sc_last_error());
+    sc_tensor m;
+    cr_assert_eq(sc_tensor_alloc(ctx, &m, 1, (int[]){3 * 256 * 256}), SC_OK, "%s",
+                 sc_last_error());
+    cr_assert_eq(sc_tensor_fill(ctx, &m, 0.5f), SC_OK, "%s", sc_last_error());
+    sc_profile_reset(ctx);
+    size_t b = 256 * 256, c = 2 * b;
+    for (int i = 0; i < 2; i++) /* the first call builds the kernel and touches C */
+        cr_assert_eq(sc_gemm_on(ctx, SC_GEMM_OWN, 0, 0, 256, 256, 256, 1.0f, m.buf, 0, 256,
+                                m.buf, b, 256, 0.0f, m.buf, c, 256, "t.warm"),
+                     SC_OK, "%s", sc_last_error());
+    cl_event first, last;
+    cr_assert_eq(clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &first), CL_SUCCESS);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(sc_gemm_on(ctx, SC_GEMM_OWN, 0, 0, 256, 256, 256, 1.0f, m.buf, 0, 256,
+                                m.buf, b, 256, 0.0f, m.buf, c, 256, "t.inner"),
+                     SC_OK, "%s", sc_last_error());
+    cr_assert_eq(clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &last), CL_SUCCESS);
+    sc_profile_span(ctx, first, last, "t.span");
+    char report[4096];
+    sc_profile_report(ctx, report, sizeof report);
+    double warm, inner, span;
+    cr_assert_eq(report_row(report, "t.warm", &warm), 2, "%s", report);
+    cr_assert_eq(report_row(report, "t.inner", &inner), 2, "%s", report);
+    cr_assert_eq(report_row(report, "t.span", &span), 1, "%s", report);
+    /* the span holds the two inner GEMMs (the report rounds to 10 us) */
+    cr_assert(inner > 0 && span >= inner - 0.02, "span %.3f ms, inner %.3f ms\n%s", span,
+              inner, report);
+    sc_profile_reset(ctx);
+    sc_profile_report(ctx, report, sizeof report);
+    cr_assert_eq(report_row(report, "t.inner", &inner), 0, "%s", report);
+    sc_tensor_free(&m);
+    sc_ctx_destroy(ctx);
 }
 
 Test(tensor, upload_fill_download_roundtrip)

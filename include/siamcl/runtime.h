@@ -76,8 +76,12 @@ int sc_launch_2d(sc_ctx *ctx, cl_kernel k, int cols, int rows, const char *label
 size_t sc_kernel_wg(sc_ctx *ctx, cl_kernel k, size_t preferred);
 static inline size_t sc_round_up(size_t n, size_t m) { return m ? (n + m - 1) / m * m : n; }
 
-/* Records `event` (then releases it) under `label` when profiling; call for CLBlast events. */
+/* Records `event` (then releases it) under `label` when profiling. */
 void sc_profile_event(sc_ctx *ctx, cl_event event, const char *label);
+/* Records the span from the start of `first` to the end of `last` (then releases both):
+ * for a library call that enqueues several kernels and returns the last one's event
+ * (CLBlast), with `first` a marker enqueued just before it. */
+void sc_profile_span(sc_ctx *ctx, cl_event first, cl_event last, const char *label);
 /* Writes "label  calls  total ms  mean us" lines into buf, most expensive first. */
 void sc_profile_report(sc_ctx *ctx, char *buf, size_t size);
 void sc_profile_reset(sc_ctx *ctx);

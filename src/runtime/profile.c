@@ -17,6 +17,7 @@ typedef struct {
 
 typedef struct {
     cl_event ev;
+    cl_event first; /* NULL, or where the span starts (sc_profile_span) */
     int row;
 } pending_event;
 
@@ -37,10 +38,10 @@ static void resolve(struct sc_profile *p)
 {
     for (int i = 0; i < p->npending; i++) {
         cl_ulong start = 0, end = 0;
-        cl_event ev = p->pending[i].ev;
+        cl_event ev = p->pending[i].ev, first = p->pending[i].first ? p->pending[i].first : ev;
         if (clWaitForEvents(1, &ev) == CL_SUCCESS &&
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL) ==
-                CL_SUCCESS &&
+            clGetEventProfilingInfo(first, CL_PROFILING_COMMAND_START, sizeof start, &start,
+                                    NULL) == CL_SUCCESS &&
             clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) ==
                 CL_SUCCESS &&
             end >= start) {
@@ -48,6 +49,8 @@ static void resolve(struct sc_profile *p)
             p->rows[p->pending[i].row].calls++;
         }
         clReleaseEvent(ev);
+        if (p->pending[i].first)
+            clReleaseEvent(p->pending[i].first);
     }
     p->npending = 0;
 }
@@ -62,14 +65,19 @@ void sc_profile_free(struct sc_profile *p)
 
 void sc_profile_event(sc_ctx *ctx, cl_event event, const char *label)
 {
+    sc_profile_span(ctx, NULL, event, label);
+}
+
+void sc_profile_span(sc_ctx *ctx, cl_event first, cl_event event, const char *label)
+{
     struct sc_profile *p = ctx->profile;
-    if (!p) {
+    if (!p || !event) {
         if (event)
             clReleaseEvent(event);
+        if (first)
+            clReleaseEvent(first);
         return;
     }
-    if (!event)
-        return;
     int row = -1;
     for (int i = 0; i < p->nrows; i++)
         if (strcmp(p->rows[i].label, label) == 0) {
@@ -87,6 +95,7 @@ void sc_profile_event(sc_ctx *ctx, cl_event event, const char *label)
     if (p->npending == MAX_PENDING)
         resolve(p);
     p->pending[p->npending].ev = event;
+    p->pending[p->npending].first = first;
     p->pending[p->npending].row = row;
     p->npending++;
 }
