@@ -51,6 +51,10 @@ Test(runtime, build_failure_reports_log)
     cr_assert(strstr(sc_last_error(), "build log"), "%s", sc_last_error());
     cr_assert(strstr(sc_last_error(), "deliberate failure"), "log must be included: %s",
               sc_last_error());
+    /* a compiler that rejects the CPU hints gets the program without them */
+    cl_kernel plain = sc_kernel(ctx, "tensor", "#ifdef SC_CPU_HINTS\n#error no hints\n#endif\n",
+                                "fill");
+    cr_assert(plain, "%s", sc_last_error());
     cr_assert_null(sc_kernel(ctx, "no_such_file", NULL, "k"));
     cr_assert(strstr(sc_last_error(), "no_such_file"), "%s", sc_last_error());
     cr_assert_null(sc_kernel(ctx, "tensor", NULL, "no_such_kernel"));

@@ -106,10 +106,15 @@ static int build_program(sc_ctx *ctx, program_entry *p)
      * real warnings are caught before they ship: scripts/check_cl.sh compiles each file as
      * strict OpenCL C 1.2 with -Werror in CI. Errors still fail the build with its log.
      * SC_CPU_HINTS: CPU compilers (PoCL, Intel's) are clang and take __builtin_prefetch
-     * and __builtin_nontemporal_store; a GPU compiler may not know them. */
-    const char *opts = (ctx->dev.type & CL_DEVICE_TYPE_CPU) ? "-cl-std=CL1.2 -w -DSC_CPU_HINTS"
-                                                             : "-cl-std=CL1.2 -w";
-    err = clBuildProgram(p->program, 1, &ctx->dev.device, opts, NULL, NULL);
+     * and __builtin_nontemporal_store; a GPU compiler may not know them, nor may a CPU
+     * runtime that is not clang: a failed build with them is retried without (the hints
+     * only change speed; check_cl.sh compiles both forms, so this hides no kernel bug). */
+    const char *plain = "-cl-std=CL1.2 -w";
+    int cpu = (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
+    err = clBuildProgram(p->program, 1, &ctx->dev.device,
+                         cpu ? "-cl-std=CL1.2 -w -DSC_CPU_HINTS" : plain, NULL, NULL);
+    if (err != CL_SUCCESS && cpu)
+        err = clBuildProgram(p->program, 1, &ctx->dev.device, plain, NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
         clGetProgramBuildInfo(p->program, ctx->dev.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_len);
