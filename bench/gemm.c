@@ -89,7 +89,7 @@ static int tune(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, int save,
     SC_TRY(sc_gemm_params_get(ctx, &best));
     double best_t = own_total(ctx, &best, bufs, reps, only);
     printf("tuning the own kernels over %s shapes (sum of median times):\n",
-           only ? "the selected" : "all baseline");
+           only ? "the selected" : shapes == best_gemms ? "all lfw_best" : "all baseline");
     print_params("start", &best, best_t);
     /* Register block (vw x rm: the accumulators must fit the vector registers), rows per
      * item, K block, work-group size, then rows per block and blocks for tall C. */

@@ -1,5 +1,5 @@
-/* The SGEMMs of the baseline network (and of lfw_best, below) (configs/lfw_contrastive.ini: batch 16 pairs = 32
- * images of 3 x 128 x 128) as src/ops/conv.c and src/ops/linear.c issue them with the
+/* The SGEMMs of the baseline network (configs/lfw_contrastive.ini: batch 16 pairs = 32
+ * images of 3 x 128 x 128; lfw_best's further down) as src/ops/conv.c and src/ops/linear.c issue them with the
  * whole batch in one GEMM: conv forward W[cout, K] col[K, N*P], backward-data
  * W^T g, backward-weights g col^T; linear y = x W^T, dx = dy W, dW = dy^T x.
  * Shared by bench_gemm (timing, tuning) and bench_kernels. */
