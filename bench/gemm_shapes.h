@@ -1,7 +1,8 @@
 /* The SGEMMs of the baseline network (configs/lfw_contrastive.ini: batch 16 pairs = 32
  * images of 3 x 128 x 128; lfw_best's further down) as src/ops/conv.c and
- * src/ops/linear.c issue them with the whole batch in one GEMM: conv forward W[cout, K] col[K, N*P], backward-data
- * W^T g, backward-weights g col^T; linear y = x W^T, dx = dy W, dW = dy^T x.
+ * src/ops/linear.c issue them with the whole batch in one GEMM: conv forward
+ * W[cout, K] col[K, N*P], backward-data W^T g, backward-weights g col^T; linear
+ * y = x W^T, dx = dy W, dW = dy^T x.
  * Shared by bench_gemm (timing, tuning) and bench_kernels. */
 #ifndef SIAMCL_BENCH_GEMM_SHAPES_H
 #define SIAMCL_BENCH_GEMM_SHAPES_H
