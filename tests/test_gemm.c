@@ -124,6 +124,23 @@ Test(gemm, large_c_streamed_past_the_caches)
     }
 }
 
+/* C of few rows: the own kernel gives the unused register blocks' share to more strips
+ * per item and shorter K blocks (gemm_own.c, fit_short_c), up to 16 strips = 256 columns
+ * at K blocks of 8. Rows of 3 and 16 (the baseline conv1's), 600 columns (two full items
+ * and a partial one), K = 37 (five K blocks, accumulators parked between them). */
+Test(gemm, short_c_wider_strips)
+{
+    unsigned seed = 1300;
+    static const int rows[] = {3, 16};
+    for (int r = 0; r < 2; r++)
+        for (int ta = 0; ta < 2; ta++) {
+            gemm_case plain = {ta, 0, rows[r], 600, 37, 1.0f, 0.0f, 0, 0};
+            gemm_case accumulate = {ta, 0, rows[r], 600, 37, 0.75f, -1.5f, 2, 3};
+            check_case(SC_GEMM_OWN, &plain, seed++);
+            check_case(SC_GEMM_OWN, &accumulate, seed++);
+        }
+}
+
 Test(gemm, default_backend_matches_reference)
 {
     sc_gemm_backend b = sc_gemm_backend_for(test_ctx());

@@ -54,6 +54,7 @@ typedef struct sc_gemm_params {
 } sc_gemm_params;
 
 #define SC_GEMM_TALL_M 64
+#define SC_GEMM_MAX_NS 16
 
 /* The parameters in use on ctx's device: defaults for its type, or those saved by the
  * tuner (key "gemm.params"). */

@@ -37,6 +37,25 @@ static void pick_local(sc_ctx *ctx, cl_kernel k, int wg_param, size_t g0, size_t
     global[1] = sc_round_up(g1, l1);
 }
 
+/* C with fewer rows than a work-item owns (the early convs' 16-32, a batch of 32): the
+ * unused register blocks' share of private memory goes to more strips of columns instead,
+ * so each row of B is read in longer runs (conv1's forward reads 147 rows of B 512 KB apart,
+ * too many streams for the hardware prefetcher), and the K block shrinks so that the copy
+ * of B keeps its size. conv1's forward measured 1.3-1.4x faster. */
+static void fit_short_c(sc_gemm_params *p, int m)
+{
+    int used = (m + p->rm - 1) / p->rm;
+    if (used >= p->nrb)
+        return;
+    int ns = p->ns;
+    while (ns * 2 <= SC_GEMM_MAX_NS && ns * 2 * used <= p->ns * p->nrb)
+        ns *= 2;
+    int kb = p->kb * p->ns / ns;
+    p->kb = kb < 8 ? 8 : kb;
+    p->ns = ns;
+    p->nrb = used;
+}
+
 int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
 {
     if (g->a_off > INT_MAX || g->b_off > INT_MAX || g->c_off > INT_MAX)
@@ -53,6 +72,8 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
         p.rm = p.rmt;
         p.nrb = p.nrbt;
     }
+    if (!g->tb)
+        fit_short_c(&p, g->m);
     char defines[160];
     snprintf(defines, sizeof defines,
              "#define VW %d\n#define RM %d\n#define NRB %d\n#define NS %d\n#define KB %d\n"
