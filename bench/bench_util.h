@@ -117,6 +117,11 @@ typedef struct bench_peaks {
     double gbs;       /* the better of the two */
     int fma_width;    /* N of the fastest floatN FMA kernel */
     int fma_chains;   /* and its number of independent chains */
+    /* that kernel's launch, for bench_fma_now */
+    cl_kernel fma_k;
+    size_t fma_global, fma_local;
+    double fma_per_iter;
+    int fma_it;
 } bench_peaks;
 
 /* Median seconds of `reps` launches of kernel k (one profiling event each). */
@@ -215,6 +220,11 @@ static inline int bench_measure_peaks(sc_ctx *ctx, int quick, bench_peaks *pk)
             return SC_ERR;
         }
         pk->gflops = secs > 0 ? 1e-9 * best_per_iter * best_it / secs : 0.0;
+        pk->fma_k = best_k;
+        pk->fma_global = best_global;
+        pk->fma_local = best_local;
+        pk->fma_per_iter = best_per_iter;
+        pk->fma_it = best_it;
     }
     clReleaseMemObject(out);
 
@@ -263,6 +273,30 @@ static inline int bench_measure_peaks(sc_ctx *ctx, int quick, bench_peaks *pk)
     pk->triad_gbs = tt > 0 ? 1e-9 * 3.0 * (double)bytes / tt : 0.0;
     pk->gbs = pk->copy_gbs > pk->triad_gbs ? pk->copy_gbs : pk->triad_gbs;
     return SC_OK;
+}
+
+/* The FMA rate again, now: the fastest kernel bench_measure_peaks found, half as
+ * long, median of 5. On a shared machine the load moves within a run (the start and end
+ * peaks of one bench_gemm run differed by up to 50%), so a figure is best set against the
+ * peak measured just before it. */
+static inline int bench_fma_now(sc_ctx *ctx, const bench_peaks *pk, double *gflops)
+{
+    *gflops = pk->gflops;
+    if (!pk->fma_k)
+        return SC_OK;
+    SC_TRY(sc_ctx_finish(ctx));
+    cl_mem out;
+    SC_TRY(sc_buffer_alloc(ctx, &out, pk->fma_global * sizeof(float), "peak output"));
+    int it = pk->fma_it / 2 + 1;
+    float a = 0.999999f, b = 1e-6f;
+    double secs = 0;
+    int rc = sc_kernel_args(pk->fma_k, 4, SC_ARG(out), SC_ARG(a), SC_ARG(b), SC_ARG(it));
+    if (rc == SC_OK)
+        rc = bench_kernel_s(ctx, pk->fma_k, pk->fma_global, pk->fma_local, 5, &secs);
+    clReleaseMemObject(out);
+    if (rc == SC_OK && secs > 0)
+        *gflops = 1e-9 * pk->fma_per_iter * it / secs;
+    return rc;
 }
 
 static inline void bench_print_peaks(const sc_ctx *ctx, const bench_peaks *pk)
