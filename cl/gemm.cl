@@ -85,12 +85,69 @@
 /* alpha * acc (+ beta * old): old is only read when beta != 0. */
 #define AXPBY(acc, old) (beta == 0.0f ? alpha * (acc) : alpha * (acc) + beta * (old))
 
+#if TB && (VW == 8 || VW == 16)
+/* The 8 x 8 block at rows r[0..7] of B (8 floats of K each): out[p] = column p, by the
+ * unpack / shuffle / 128-bit-lane steps of an AVX transpose (24 shuffles for 64 floats,
+ * where element-wise copying costs 64 loads and 64 stores). */
+static void transpose8(const float8 *r, float8 *out)
+{
+    float8 t[8], u[8];
+#pragma unroll
+    for (int i = 0; i < 8; i += 2) {
+        float8 a = r[i], b = r[i + 1];
+        t[i] = (float8)(a.s0, b.s0, a.s1, b.s1, a.s4, b.s4, a.s5, b.s5);
+        t[i + 1] = (float8)(a.s2, b.s2, a.s3, b.s3, a.s6, b.s6, a.s7, b.s7);
+    }
+#pragma unroll
+    for (int h = 0; h < 8; h += 4) {
+        float8 a = t[h], b = t[h + 1], c = t[h + 2], d = t[h + 3];
+        u[h] = (float8)(a.s0, a.s1, c.s0, c.s1, a.s4, a.s5, c.s4, c.s5);
+        u[h + 1] = (float8)(a.s2, a.s3, c.s2, c.s3, a.s6, a.s7, c.s6, c.s7);
+        u[h + 2] = (float8)(b.s0, b.s1, d.s0, d.s1, b.s4, b.s5, d.s4, d.s5);
+        u[h + 3] = (float8)(b.s2, b.s3, d.s2, d.s3, b.s6, b.s7, d.s6, d.s7);
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        out[i] = (float8)(u[i].lo, u[i + 4].lo);
+        out[i + 4] = (float8)(u[i].hi, u[i + 4].hi);
+    }
+}
+#endif
+
 /* bs[p * NS + s] = op(B)(k0 + p, jw + s * VW .. + VW) for p < kn, columns past N as 0. */
 static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int k0, int kn,
                    int jw)
 {
 #if TB
     /* op(B)(p, j) = B[j * ldb + p]: NS * VW rows of B, each contiguous along K. */
+#if VW == 8 || VW == 16
+    /* Full strips and whole steps of 8 along K: vector loads and in-register transposes
+       (the weight gradients spent ~30% of their time in the element-wise copy below). */
+    if (jw + NS * VW <= N && kn % 8 == 0) {
+        for (int s = 0; s < NS; s++)
+            for (int p0 = 0; p0 < kn; p0 += 8) {
+                float8 cols[VW / 8][8];
+#pragma unroll
+                for (int h = 0; h < VW / 8; h++) {
+                    float8 rows[8];
+#pragma unroll
+                    for (int i = 0; i < 8; i++)
+                        rows[i] = vload8(0, B + b_off +
+                                                (size_t)(jw + s * VW + h * 8 + i) * (size_t)ldb +
+                                                k0 + p0);
+                    transpose8(rows, cols[h]);
+                }
+#pragma unroll
+                for (int i = 0; i < 8; i++)
+#if VW == 16
+                    bs[(p0 + i) * NS + s] = (float16)(cols[0][i], cols[1][i]);
+#else
+                    bs[(p0 + i) * NS + s] = cols[0][i];
+#endif
+            }
+        return;
+    }
+#endif
     float *t = (float *)bs;
     for (int v = 0; v < NS * VW; v++) {
         const global float *row = B + b_off + (size_t)min(jw + v, N - 1) * (size_t)ldb + k0;
