@@ -5,9 +5,11 @@
  * registers) and valid everywhere:
  *  - a work-item owns NS strips of C, each up to NRB * RM rows x VW columns. It walks K in
  *    blocks of KB. For each block it first copies its KB x NS * VW slice of op(B) into
- *    private memory (transposing when op(B) = B^T), then, for each strip and block of RM
- *    rows, runs the register kernel: RM accumulators of floatVW, one broadcast of op(A) per
- *    row and step of K.
+ *    private memory (transposing when op(B) = B^T), then, for each block of RM rows and
+ *    each strip, runs the register kernel: RM accumulators of floatVW, one broadcast of
+ *    op(A) per row and step of K. Strips inside row blocks: each row of C is then written
+ *    as NS * VW consecutive floats at once (the data gradients' 26-77 MB of C went out
+ *    1.1-1.15x faster than strip by strip), and the RM rows of A stay in L1 across strips.
  *  - Why the copy: the im2col matrices have power-of-two row lengths, so walking a column
  *    strip of B down K touches one cache set over and over and the strip never stays in
  *    cache; the private copy is contiguous, read once from memory and reused by every row
@@ -216,13 +218,13 @@ kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, 
         const global float *pf = prefetch_base(B, b_off, ldb, N, K, k0, jw, &kp, &jp);
         int pf_k = min(KB, K - kp); /* floats of K in the prefetched block */
 #endif
-        for (int s = 0; s < NS; s++) {
-            int j0 = jw + s * VW;
-            if (j0 >= N)
-                break;
-            int nv = min(VW, N - j0);
-            for (int rb = 0; rb * RM < rows; rb++) {
-                int i0 = m0 + rb * RM;
+        for (int rb = 0; rb * RM < rows; rb++) {
+            int i0 = m0 + rb * RM;
+            for (int s = 0; s < NS; s++) {
+                int j0 = jw + s * VW;
+                if (j0 >= N)
+                    break;
+                int nv = min(VW, N - j0);
                 VT *park = cacc + (s * NRB + rb) * RM;
                 VT acc[RM];
 #pragma unroll
