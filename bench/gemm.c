@@ -300,8 +300,8 @@ int main(int argc, char **argv)
         printf("default backend: %s; own kernel parameters: %s\n",
                sc_gemm_backend_name(sc_gemm_backend_for(ctx)), text);
         printf("median of %d (CLBlast: %d) repeats, kernel time from profiling events; %%peak "
-               "against the FMA peak measured again just before each shape (its 'peak' "
-               "column)\n\n",
+               "against the FMA peak measured again around each shape (the higher of the "
+               "readings before and after it: its 'peak' column)\n\n",
                reps, reps < 3 ? reps : 3);
         printf("%-34s %5s %5s %6s %-3s | %6s | %9s %7s %6s | %9s %7s %6s | %7s\n", "GEMM", "m",
                "n", "k", "op", "peak", "own ms", "GFLOP/s", "%peak", "CLBlast", "GFLOP/s",
@@ -320,6 +320,8 @@ int main(int argc, char **argv)
         /* CLBlast runs at a few GFLOP/s on PoCL: fewer repeats keep the run short. */
         if (rc == SC_OK && !own_only)
             rc = time_shape(ctx, SC_GEMM_CLBLAST, s, bufs, reps < 3 ? reps : 3, &t_clb);
+        if (rc == SC_OK)
+            rc = bench_fma_after(ctx, &pk, &peak);
         if (rc != SC_OK)
             break;
         flops_all += flops;

@@ -312,7 +312,7 @@ int main(int argc, char **argv)
         bench_print_peaks(ctx, &pk);
         printf("batch %d images (16 pairs) of 3x128x128; GEMM backend %s; median of %d "
                "repeats, kernel time from profiling events; %%FMA against the FMA peak "
-               "measured again just before each row\n\n",
+               "measured again around each row\n\n",
                BATCH, sc_gemm_backend_name(sc_gemm_backend_for(ctx)), reps);
         printf("%-38s %10s %9s %7s %9s %7s\n", "op", "time us", "GFLOP/s", "%FMA", "GB/s",
                "%BW");
@@ -354,6 +354,8 @@ int main(int argc, char **argv)
         bench_result res;
         if (rc == SC_OK)
             rc = bench_time(ctx, run_item, &items[i], reps, &res, report, sizeof report);
+        if (rc == SC_OK && flops > 0)
+            rc = bench_fma_after(ctx, &pk, &peak);
         if (rc != SC_OK)
             break;
         double s = res.kernel_s;

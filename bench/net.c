@@ -78,7 +78,7 @@ static void layer_cost(const sc_net *net, int i, int backward, double *flops, do
     *bytes = 4.0 * n * (backward ? in + 2.0 * out : in + out);
 }
 
-/* FLOP rows against `peak`, the FMA peak measured just before them (bench_fma_now). */
+/* FLOP rows against `peak`, the FMA peak measured around them (bench_fma_after). */
 static void print_row(const char *name, double s, double flops, double bytes, double peak,
                       const bench_peaks *pk)
 {
@@ -138,8 +138,8 @@ static int bench(sc_ctx *ctx, const sc_config *cfg, int reps)
     if (rc == SC_OK)
         rc = sc_ctx_finish(ctx);
     printf("%s: batch %d images of 3x%dx%d, %zu parameters; median of %d repeats, kernel "
-           "time from profiling events; %%FMA against the FMA peak measured again just "
-           "before each row\n\n",
+           "time from profiling events; %%FMA against the FMA peak measured again around "
+           "each row\n\n",
            cfg->path, n, s, s, net->nparams, reps);
     printf("%-44s %10s %9s %7s %9s %7s\n", "op", "time us", "GFLOP/s", "%FMA", "GB/s", "%BW");
     double step = 0;
@@ -159,6 +159,8 @@ static int bench(sc_ctx *ctx, const sc_config *cfg, int reps)
             bench_result r;
             if (rc == SC_OK)
                 rc = bench_time(ctx, run_layer, &j, reps, &r, NULL, 0);
+            if (rc == SC_OK && flops > 0)
+                rc = bench_fma_after(ctx, &pk, &peak);
             if (rc != SC_OK)
                 break;
             if (!pass)
