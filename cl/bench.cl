@@ -186,3 +186,30 @@ kernel void bw_triad(global const float4 *x, global const float4 *y, global floa
     if (i < n)
         z[i] = x[i] + s * y[i];
 }
+
+/* Memory in the GEMMs' access patterns: a rows x (4 cols4) row-major matrix where each
+ * work-item owns `run` float4s of every row, as the own GEMM's work-items own column strips
+ * of B (read: the forward) or of C (write: the data gradients) 512 KB apart at conv1. */
+kernel void bw_rows_read(global const float4 *x, int rows, int cols4, int run,
+                         global float4 *out)
+{
+    int j = (int)get_global_id(0) * run;
+    if (j >= cols4)
+        return;
+    float4 acc = (float4)(0.0f);
+    for (int r = 0; r < rows; r++)
+        for (int s = 0; s < run; s++)
+            acc += x[(size_t)r * (size_t)cols4 + j + s];
+    out[get_global_id(0)] = acc;
+}
+
+kernel void bw_rows_write(global float4 *y, int rows, int cols4, int run)
+{
+    int j = (int)get_global_id(0) * run;
+    if (j >= cols4)
+        return;
+    float4 v = (float4)((float)j);
+    for (int r = 0; r < rows; r++)
+        for (int s = 0; s < run; s++)
+            y[(size_t)r * (size_t)cols4 + j + s] = v;
+}
