@@ -314,8 +314,8 @@ int main(int argc, char **argv)
                "repeats, kernel time from profiling events; %%FMA against the FMA peak "
                "measured again around each row\n\n",
                BATCH, sc_gemm_backend_name(sc_gemm_backend_for(ctx)), reps);
-        printf("%-38s %10s %9s %7s %9s %7s\n", "op", "time us", "GFLOP/s", "%FMA", "GB/s",
-               "%BW");
+        printf("%-38s %10s %9s %7s %6s %9s %7s\n", "op", "time us", "GFLOP/s", "%FMA", "peak",
+               "GB/s", "%BW");
     }
     bench_item items[64];
     int n = 0;
@@ -368,10 +368,10 @@ int main(int argc, char **argv)
             step_s += s;
         printf("%-38s %10.1f ", name, 1e6 * s);
         if (flops > 0)
-            printf("%9.1f %6.1f%% %9s %7s\n", 1e-9 * flops / s, 100 * 1e-9 * flops / s / peak,
-                   "-", "-");
+            printf("%9.1f %6.1f%% %6.1f %9s %7s\n", 1e-9 * flops / s,
+                   100 * 1e-9 * flops / s / peak, peak, "-", "-");
         else
-            printf("%9s %7s %9.2f %6.1f%%\n", "-", "-", 1e-9 * bytes / s,
+            printf("%9s %7s %6s %9.2f %6.1f%%\n", "-", "-", "-", 1e-9 * bytes / s,
                    100 * 1e-9 * bytes / s / pk.gbs);
         if (breakdown)
             printf("%s", report);

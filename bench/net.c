@@ -84,10 +84,10 @@ static void print_row(const char *name, double s, double flops, double bytes, do
 {
     printf("%-44s %10.1f ", name, 1e6 * s);
     if (flops > 0)
-        printf("%9.1f %6.1f%% %9s %7s\n", 1e-9 * flops / s, 100 * 1e-9 * flops / s / peak, "-",
-               "-");
+        printf("%9.1f %6.1f%% %6.1f %9s %7s\n", 1e-9 * flops / s,
+               100 * 1e-9 * flops / s / peak, peak, "-", "-");
     else
-        printf("%9s %7s %9.2f %6.1f%%\n", "-", "-", 1e-9 * bytes / s,
+        printf("%9s %7s %6s %9.2f %6.1f%%\n", "-", "-", "-", 1e-9 * bytes / s,
                100 * 1e-9 * bytes / s / pk->gbs);
     fflush(stdout);
 }
@@ -141,7 +141,8 @@ static int bench(sc_ctx *ctx, const sc_config *cfg, int reps)
            "time from profiling events; %%FMA against the FMA peak measured again around "
            "each row\n\n",
            cfg->path, n, s, s, net->nparams, reps);
-    printf("%-44s %10s %9s %7s %9s %7s\n", "op", "time us", "GFLOP/s", "%FMA", "GB/s", "%BW");
+    printf("%-44s %10s %9s %7s %6s %9s %7s\n", "op", "time us", "GFLOP/s", "%FMA", "peak",
+           "GB/s", "%BW");
     double step = 0;
     for (int pass = 0; pass < 2 && rc == SC_OK; pass++) {
         for (int k = 0; k < net->nlayers && rc == SC_OK; k++) {
