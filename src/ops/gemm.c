@@ -150,8 +150,8 @@ static int check_params(const sc_gemm_params *p)
 {
     if ((p->vw != 4 && p->vw != 8 && p->vw != 16) || p->rm < 1 || p->rm > 8 || p->nrb < 1 ||
         p->nrb > 32 || p->ns < 1 || p->ns > SC_GEMM_MAX_NS || p->kb < 8 || p->kb > 512 ||
-        p->kbt < 8 || p->kbt > 512 || !pow2_in(p->wg, 1, 1024) || p->rmt < 1 || p->rmt > 8 || p->nrbt < 1 ||
-        p->nrbt > 32) {
+        p->kbt < 8 || p->kbt > 512 || !pow2_in(p->wg, 1, 1024) || p->rmt < 1 || p->rmt > 8 ||
+        p->nrbt < 1 || p->nrbt > 32) {
         char text[160];
         sc_gemm_params_format(p, text, sizeof text);
         return sc_fail("bad GEMM parameters '%s' (vw in 4/8/16, rm and rmt 1..8, nrb and nrbt "
