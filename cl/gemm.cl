@@ -13,8 +13,9 @@
  *  - Why the copy: the im2col matrices have power-of-two row lengths, so walking a column
  *    strip of B down K touches one cache set over and over and the strip never stays in
  *    cache; the private copy is contiguous, read once from memory and reused by every row
- *    block. NS > 1 reads each row of B in longer runs (fewer pages per byte). Accumulators of the row blocks other than the current one wait in private
- *    memory between K blocks (RM loads and stores per KB * RM FMAs).
+ *    block. NS > 1 reads each row of B in longer runs (fewer pages per byte).
+ *    Accumulators of the row blocks other than the current one wait in private memory
+ *    between K blocks (RM loads and stores per KB * RM FMAs).
  *  - No local memory and no barriers: PoCL keeps private values in registers only inside
  *    barrier-free code.
  * Edges: rows past M re-read row M - 1 and are never stored; columns past N read as 0 and
