@@ -2,14 +2,18 @@
  * CLBlast as shipped against the own kernels (cl/gemm.cl), each as median kernel time
  * (OpenCL profiling events), GFLOP/s and % of the FMA peak measured in the same run.
  *   bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] [--tune]
- *              [--tune-clblast] [--save] [device]
+ *              [--tune-clblast] [--save] [--cached] [device]
  * --tune searches the own kernel's tile sizes over these shapes (coordinate descent from the
  * current ones), compares the best with CLBlast and, with --save, stores both choices in the
  * tuning store (siamcl/tuning.h) for every later run on this device.
  * --tune-clblast tries a few parameter sets for CLBlast's Xgemm kernel (its tuned entries
  * for CPUs, and sets without local memory, which PoCL runs without spilling) on the
  * selected shapes (by default conv4 and fc1: CLBlast is slow) and, with --save, keeps the
- * best when it beats CLBlast's own choice. */
+ * best when it beats CLBlast's own choice.
+ * --cached times each selected shape again next to a copy whose largest dimension is halved
+ * until A, B and C together fit CACHED_BYTES (the last-level cache): the same register
+ * kernel and blocking with operands that no longer come from memory. A shape as slow cut
+ * as whole is bound by the kernel's arithmetic, not by memory. */
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +51,21 @@ static int time_shape(sc_ctx *ctx, sc_gemm_backend backend, const gemm_shape *s,
     SC_TRY(bench_time(ctx, run_gemm, &r, reps, &res, NULL, 0));
     *secs = res.kernel_s;
     return SC_OK;
+}
+
+/* What --cached cuts each shape to: well inside a 32 MiB L3 shared by both cores. */
+#define CACHED_BYTES (8.0 * 1024 * 1024)
+
+static gemm_shape cut_to_cache(const gemm_shape *s)
+{
+    gemm_shape c = *s;
+    while (4.0 * ((double)c.m * c.k + (double)c.k * c.n + (double)c.m * c.n) > CACHED_BYTES) {
+        int *big = c.m >= c.n && c.m >= c.k ? &c.m : c.n >= c.k ? &c.n : &c.k;
+        if (*big < 2)
+            break;
+        *big /= 2;
+    }
+    return c;
 }
 
 static int selected(const gemm_shape *s, const char *only)
@@ -216,16 +235,43 @@ static int tune_clblast(sc_ctx *ctx, cl_mem *bufs, int reps, const char *only, i
     return sc_gemm_clblast_override(ctx, clblast_sets[best_i], save);
 }
 
+/* Each selected shape whole and cut to fit the cache, alternating, with the local peak
+ * around each pair; prints both %peaks and the ratio of their GFLOP/s. */
+static int cached_table(sc_ctx *ctx, const bench_peaks *pk, cl_mem *bufs, int reps,
+                        const char *only)
+{
+    printf("\nthe same shapes with the largest dimension halved until A + B + C fit %.0f MiB "
+           "(own kernel):\n%-34s | %6s | %6s %7s | %5s %5s %6s %9s %7s | %s\n",
+           CACHED_BYTES / (1024 * 1024), "GEMM", "peak", "ms", "%peak", "m", "n", "k",
+           "cut ms", "%peak", "cut/whole GFLOP/s");
+    for (int i = 0; i < nshapes; i++) {
+        const gemm_shape *s = &shapes[i];
+        if (!selected(s, only))
+            continue;
+        gemm_shape c = cut_to_cache(s);
+        double peak = 0, t = 0, tc = 0;
+        SC_TRY(bench_fma_now(ctx, pk, &peak));
+        SC_TRY(time_shape(ctx, SC_GEMM_OWN, s, bufs, reps, &t));
+        SC_TRY(time_shape(ctx, SC_GEMM_OWN, &c, bufs, reps, &tc));
+        SC_TRY(bench_fma_after(ctx, pk, &peak));
+        double g = 1e-9 * gemm_shape_flops(s) / t, gc = 1e-9 * gemm_shape_flops(&c) / tc;
+        printf("%-34s | %6.1f | %6.3f %6.1f%% | %5d %5d %6d %9.3f %6.1f%% | %5.2fx\n", s->name,
+               peak, 1e3 * t, 100 * g / peak, c.m, c.n, c.k, 1e3 * tc, 100 * gc / peak, gc / g);
+        fflush(stdout);
+    }
+    return SC_OK;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] "
-                    "[--tune] [--tune-clblast] [--save] [device]\n");
+                    "[--tune] [--tune-clblast] [--save] [--cached] [device]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    int quick = 0, own_only = 0, reps = 5, do_tune = 0, tune_cl = 0, save = 0;
+    int quick = 0, own_only = 0, reps = 5, do_tune = 0, tune_cl = 0, save = 0, cached = 0;
     const char *device = NULL, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -238,6 +284,8 @@ int main(int argc, char **argv)
             tune_cl = 1;
         else if (strcmp(argv[i], "--save") == 0)
             save = 1;
+        else if (strcmp(argv[i], "--cached") == 0)
+            cached = 1;
         else if (strcmp(argv[i], "--best") == 0) {
             shapes = best_gemms;
             nshapes = N_BEST_GEMMS;
@@ -352,6 +400,8 @@ int main(int argc, char **argv)
                    100 * flops_all / clb_cap, clb_all / own_all);
         }
     }
+    if (rc == SC_OK && cached)
+        rc = cached_table(ctx, &pk, bufs, reps, only);
     if (rc == SC_OK)
         bench_print_drift(ctx, &pk);
     if (rc == SC_OK && tune_cl)
