@@ -141,6 +141,25 @@ Test(gemm, short_c_wider_strips)
         }
 }
 
+/* A B^T with long K and few rows: on CPUs the own backend splits K (gemm_dot.c, rows of C
+ * up to 32, K >= 8192 and >= 16 N). Rows of 3 and 30 (tiles of 4 with a partial last),
+ * columns of 1, 47 (tiles of 3) and 520 (two blocks of B's rows at 30 rows), K ending off
+ * a multiple of 8 (8197: a last chunk of 5 floats) or in a partial group (20000), with
+ * offsets, padded rows and beta != 0. */
+Test(gemm, split_k_weight_gradients)
+{
+    unsigned seed = 1700;
+    static const int shapes[][3] = {{3, 1, 8197}, {30, 47, 20000}, {16, 47, 8197},
+                                    {30, 520, 8323}};
+    for (int s = 0; s < 4; s++) {
+        const int *z = shapes[s];
+        gemm_case plain = {0, 1, z[0], z[1], z[2], 1.0f, 0.0f, 0, 0};
+        gemm_case accumulate = {0, 1, z[0], z[1], z[2], 0.75f, -1.5f, 3, 5};
+        check_case(SC_GEMM_OWN, &plain, seed++);
+        check_case(SC_GEMM_OWN, &accumulate, seed++);
+    }
+}
+
 Test(gemm, default_backend_matches_reference)
 {
     sc_gemm_backend b = sc_gemm_backend_for(test_ctx());

@@ -41,6 +41,8 @@ typedef struct sc_ctx {
     struct sc_program_cache *programs;
     struct sc_profile *profile; /* per-label kernel times, NULL unless profiling */
     char warning[256];          /* set when the choice fell back (no GPU, ...) */
+    cl_mem gemm_part;           /* the split-K GEMM's partial sums, grown on demand */
+    size_t gemm_part_bytes;
 } sc_ctx;
 
 enum { SC_CTX_PROFILE = 1 };

@@ -16,5 +16,8 @@ typedef struct sc_gemm_call {
 
 int sc_gemm_clblast_run(sc_ctx *ctx, const sc_gemm_call *g);
 int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g);
+/* The own backend's split-K path (gemm_dot.c): whether it takes g, and the run. */
+int sc_gemm_dot_fits(const sc_ctx *ctx, const sc_gemm_call *g);
+int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g);
 
 #endif

@@ -1,5 +1,6 @@
 /* The own backend of sc_gemm: one launch of cl/gemm.cl's gemm_strip with the device's tile
- * sizes and the transposes as #defines (four programs at most per parameter set). */
+ * sizes and the transposes as #defines (four programs at most per parameter set), or on
+ * CPUs, for A B^T with long K and few rows, the split-K path of gemm_dot.c. */
 #include <limits.h>
 #include <stdio.h>
 
@@ -62,6 +63,8 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
         return sc_fail("%s: GEMM offsets beyond 2^31 floats (%zu, %zu, %zu) are not supported "
                        "by the own kernel",
                        g->label, g->a_off, g->b_off, g->c_off);
+    if (sc_gemm_dot_fits(ctx, g))
+        return sc_gemm_dot_run(ctx, g);
     sc_gemm_params p;
     SC_TRY(sc_gemm_params_get(ctx, &p));
     if (g->tb) {

@@ -58,6 +58,8 @@ void sc_ctx_destroy(sc_ctx *ctx)
     }
     sc_program_cache_free(ctx->programs);
     sc_profile_free(ctx->profile);
+    if (ctx->gemm_part)
+        clReleaseMemObject(ctx->gemm_part);
     if (ctx->context)
         clReleaseContext(ctx->context);
     free(ctx);

@@ -1,0 +1,86 @@
+/* The own backend's split-K path for C = A B^T with long K (cl/gemm_dot.cl): the weight
+ * gradients, whose K is images x pixels and whose C is small. One launch of gemm_dot over
+ * (blocks of NB rows of B) x (groups of K), then gemm_dot_sum adds the groups into C. */
+#include <limits.h>
+#include <stdio.h>
+
+#include "gemm_internal.h"
+#include "siamcl/error.h"
+#include "siamcl/tensor.h"
+
+#define DOT_MR 4  /* rows of A per tile */
+#define DOT_NR 3  /* rows of B per tile: 12 accumulators of float8 */
+#define DOT_SUMS 16384 /* floats of private sums per work-item: mm x nb */
+#define DOT_KC 1024 /* K chunk: 1.1x faster than 512 at the baseline's conv1-2 */
+
+/* Where it beats gemm_strip (bench_abx-style A/B, medians of 9-11 alternating rounds):
+ * the baseline's conv1 weight gradient (16 x 147 x 131072) 1.9x, conv2's
+ * (32 x 400 x 32768) 1.1-1.3x, lfw_best's first (32 x 27 x 262144) 1.2x; at 64 rows and
+ * K = 8192 (conv3) it was 0.9-1.0x and at 128 rows (conv4) 0.8x, so taller C stays on
+ * gemm_strip. The private copies are sized for CPUs: other devices never take it. */
+int sc_gemm_dot_fits(const sc_ctx *ctx, const sc_gemm_call *g)
+{
+    return (ctx->dev.type & CL_DEVICE_TYPE_CPU) && !g->ta && g->tb && g->m <= 32 &&
+           g->k >= 8192 && g->k >= 16 * g->n;
+}
+
+/* The partial sums' buffer, grown (never shrunk) to at least `bytes`. The queue is in
+ * order, so one buffer serves every call; a replaced one is released by OpenCL only after
+ * the commands that use it. */
+static int part_buffer(sc_ctx *ctx, size_t bytes, const char *label)
+{
+    if (ctx->gemm_part && ctx->gemm_part_bytes >= bytes)
+        return SC_OK;
+    if (ctx->gemm_part)
+        clReleaseMemObject(ctx->gemm_part);
+    ctx->gemm_part = NULL;
+    ctx->gemm_part_bytes = 0;
+    if (sc_buffer_alloc(ctx, &ctx->gemm_part, bytes, "split-K GEMM partial sums") != SC_OK)
+        return sc_fail_context("%s", label);
+    ctx->gemm_part_bytes = bytes;
+    return SC_OK;
+}
+
+int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g)
+{
+    int mm = (int)sc_round_up((size_t)g->m, DOT_MR);
+    int kc = DOT_KC; /* A's chunk in private memory: mm x kc floats, at most 128 KB */
+    size_t chunks = ((size_t)g->k + kc - 1) / kc;
+    /* rows of B per work-item: all of them when the sums fit, so that A is read once */
+    int nb = (int)sc_round_up((size_t)g->n, DOT_NR);
+    if (nb > DOT_SUMS / mm)
+        nb = DOT_SUMS / mm / DOT_NR * DOT_NR;
+    size_t blocks = ((size_t)g->n + nb - 1) / nb;
+    /* groups of K: enough work-items for a few per compute unit */
+    size_t want = 8 * (ctx->dev.compute_units ? ctx->dev.compute_units : 1);
+    size_t groups = (want + blocks - 1) / blocks;
+    groups = groups < 1 ? 1 : groups > chunks ? chunks : groups;
+    size_t per = (chunks + groups - 1) / groups;
+    groups = (chunks + per - 1) / per;
+    if (per * kc > INT_MAX || groups > INT_MAX)
+        return sc_fail("%s: K = %d too long for the split-K GEMM", g->label, g->k);
+    int kg = (int)(per * kc), ngroups = (int)groups;
+    SC_TRY(part_buffer(ctx, groups * (size_t)g->m * (size_t)g->n * sizeof(float), g->label));
+
+    char defines[160];
+    snprintf(defines, sizeof defines,
+             "#define MM %d\n#define MBLK %d\n#define KC %d\n#define NB %d\n#define MR %d\n"
+             "#define NR %d\n",
+             mm, mm, kc, nb, DOT_MR, DOT_NR);
+    cl_kernel k = sc_kernel(ctx, "gemm_dot", defines, "gemm_dot");
+    cl_kernel sum = k ? sc_kernel(ctx, "gemm_dot", defines, "gemm_dot_sum") : NULL;
+    if (!k || !sum)
+        return sc_fail_context("%s: split-K GEMM kernels", g->label);
+    int a_off = (int)g->a_off, b_off = (int)g->b_off, c_off = (int)g->c_off;
+    SC_TRY(sc_kernel_args(k, 11, SC_ARG(g->m), SC_ARG(g->n), SC_ARG(g->k), SC_ARG(g->a),
+                          SC_ARG(a_off), SC_ARG(g->lda), SC_ARG(g->b), SC_ARG(b_off),
+                          SC_ARG(g->ldb), SC_ARG(kg), SC_ARG(ctx->gemm_part)));
+    size_t local[2] = {1, 1}, global[2] = {blocks, groups};
+    SC_TRY(sc_launch(ctx, k, 2, global, local, g->label));
+    SC_TRY(sc_kernel_args(sum, 9, SC_ARG(g->m), SC_ARG(g->n), SC_ARG(ngroups),
+                          SC_ARG(ctx->gemm_part), SC_ARG(g->alpha), SC_ARG(g->beta),
+                          SC_ARG(g->c), SC_ARG(c_off), SC_ARG(g->ldc)));
+    size_t sglobal[2] = {sc_round_up((size_t)g->n, 16), (size_t)g->m};
+    size_t slocal[2] = {16, 1};
+    return sc_launch(ctx, sum, 2, sglobal, slocal, g->label);
+}
