@@ -3,6 +3,8 @@
  * (blocks of NB rows of B) x (groups of K), then gemm_dot_sum adds the groups into C. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gemm_internal.h"
 #include "siamcl/error.h"
@@ -20,7 +22,12 @@
  * gemm_strip. The private copies are sized for CPUs: other devices never take it. */
 int sc_gemm_dot_fits(const sc_ctx *ctx, const sc_gemm_call *g)
 {
-    return (ctx->dev.type & CL_DEVICE_TYPE_CPU) && !g->ta && g->tb && g->m <= 32 &&
+    static int env = -1; /* SIAMCL_GEMM_SPLITK=0 turns the path off (A/B against gemm_strip) */
+    if (env < 0) {
+        const char *e = getenv("SIAMCL_GEMM_SPLITK");
+        env = !(e && strcmp(e, "0") == 0);
+    }
+    return env && (ctx->dev.type & CL_DEVICE_TYPE_CPU) && !g->ta && g->tb && g->m <= 32 &&
            g->k >= 8192 && g->k >= 16 * g->n;
 }
 
