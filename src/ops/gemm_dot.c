@@ -15,11 +15,11 @@
 #define DOT_SUMS 16384 /* floats of private sums per work-item: mm x nb */
 #define DOT_KC 1024 /* K chunk: 1.1x faster than 512 at the baseline's conv1-2 */
 
-/* Where it beats gemm_strip (bench_abx-style A/B, medians of 9-11 alternating rounds):
- * the baseline's conv1 weight gradient (16 x 147 x 131072) 1.9x, conv2's
- * (32 x 400 x 32768) 1.1-1.3x, lfw_best's first (32 x 27 x 262144) 1.2x; at 64 rows and
- * K = 8192 (conv3) it was 0.9-1.0x and at 128 rows (conv4) 0.8x, so taller C stays on
- * gemm_strip. The private copies are sized for CPUs: other devices never take it. */
+/* Where it beats gemm_strip (SIAMCL_GEMM_SPLITK=0 / 1 bench_gemm, 5 alternating rounds,
+ * medians of the ratios): the baseline's conv1 weight gradient (16 x 147 x 131072) 1.41x,
+ * conv2's (32 x 400 x 32768) 1.15x, lfw_best's first (32 x 27 x 262144) 1.21x. Forced onto
+ * taller C in a scratch build it lost: 0.9-1.0x at 64 rows and K = 8192 (conv3), 0.8x at
+ * 128 rows (conv4). The private copies are sized for CPUs: other devices never take it. */
 int sc_gemm_dot_fits(const sc_ctx *ctx, const sc_gemm_call *g)
 {
     static int env = -1; /* SIAMCL_GEMM_SPLITK=0 turns the path off (A/B against gemm_strip) */
@@ -71,9 +71,8 @@ int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g)
 
     char defines[160];
     snprintf(defines, sizeof defines,
-             "#define MM %d\n#define MBLK %d\n#define KC %d\n#define NB %d\n#define MR %d\n"
-             "#define NR %d\n",
-             mm, mm, kc, nb, DOT_MR, DOT_NR);
+             "#define MM %d\n#define KC %d\n#define NB %d\n#define MR %d\n#define NR %d\n", mm,
+             kc, nb, DOT_MR, DOT_NR);
     cl_kernel k = sc_kernel(ctx, "gemm_dot", defines, "gemm_dot");
     cl_kernel sum = k ? sc_kernel(ctx, "gemm_dot", defines, "gemm_dot_sum") : NULL;
     if (!k || !sum)
