@@ -92,9 +92,10 @@ kernel void gemm_dot(int M, int N, int K, global const float *A, int a_off, int 
 #endif
                 for (int v = 0; v < kn / 8; v++) {
 #ifdef SC_CPU_HINTS
-                    if (q < NR * (KC / 16) && j0 + NR < nn) {
+                    if (q < NR * (KC / 16) && j0 + NR < nn) { /* past N: never faults */
                         int c = q / (KC / 16);
-                        __builtin_prefetch(br[c] + (size_t)NR * (size_t)ldb + (q % (KC / 16)) * 16);
+                        __builtin_prefetch(br[c] + (size_t)NR * (size_t)ldb +
+                                           (q % (KC / 16)) * 16);
                     }
                     q++;
 #endif
