@@ -2,7 +2,7 @@
  * CLBlast as shipped against the own kernels (cl/gemm.cl), each as median kernel time
  * (OpenCL profiling events), GFLOP/s and % of the FMA peak measured in the same run.
  *   bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] [--tune]
- *              [--tune-clblast] [--save] [--cached] [device]
+ *              [--tune-clblast] [--save] [--cached] [--host-blas] [device]
  * --tune searches the own kernel's tile sizes over these shapes (coordinate descent from the
  * current ones), compares the best with CLBlast and, with --save, stores both choices in the
  * tuning store (siamcl/tuning.h) for every later run on this device.
@@ -13,7 +13,9 @@
  * --cached times each selected shape again next to a copy whose largest dimension is halved
  * until A, B and C together fit CACHED_BYTES (the last-level cache): the same register
  * kernel and blocking with operands that no longer come from memory. A shape as slow cut
- * as whole is bound by the kernel's arithmetic, not by memory. */
+ * as whole is bound by the kernel's arithmetic, not by memory.
+ * --host-blas (built with libopenblas-dev) times OpenBLAS's cblas_sgemm on the host CPU at
+ * each selected shape next to the own kernel: what a mature CPU SGEMM reaches there. */
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,16 +264,105 @@ static int cached_table(sc_ctx *ctx, const bench_peaks *pk, cl_mem *bufs, int re
     return SC_OK;
 }
 
+#ifdef SIAMCL_HAVE_OPENBLAS
+#include <cblas.h>
+#include <time.h>
+
+/* Median wall time of cblas_sgemm on host memory at shape s, after one warm-up call. */
+static double host_blas_time(const gemm_shape *s, const float *a, const float *b, float *c,
+                             int reps)
+{
+    double t[64];
+    reps = reps > 64 ? 64 : reps;
+    int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+    for (int r = -1; r < reps; r++) {
+        double t0 = bench_now_s();
+        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                    s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, a, lda, b, ldb,
+                    0.0f, c, s->n);
+        if (r >= 0)
+            t[r] = bench_now_s() - t0;
+    }
+    return bench_median(t, reps);
+}
+
+/* OpenBLAS's threads spin for a while after a call before they sleep; the FMA peak and the
+ * own kernel are timed only after that, so that the two never share the cores. */
+static void blas_settle(void)
+{
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Each selected shape on the own kernel and on OpenBLAS (host CPU), alternating, with the
+ * local FMA peak around each pair. On a CPU device both run on the same cores. */
+static int host_blas_table(sc_ctx *ctx, const bench_peaks *pk, cl_mem *bufs, int reps,
+                           const char *only, const size_t sizes[3])
+{
+    float *h[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        h[i] = malloc(sizes[i] * sizeof(float));
+        if (!h[i]) {
+            for (int j = 0; j < i; j++)
+                free(h[j]);
+            return sc_fail("out of host memory for the OpenBLAS operands");
+        }
+        for (size_t j = 0; j < sizes[i]; j++)
+            h[i][j] = (float)((j * 2654435761u) % 1000) * 1e-3f - 0.5f;
+    }
+    printf("\nhost CPU SGEMM: OpenBLAS (%s, %d threads) on host memory, each shape next to the "
+           "own kernel (median of %d; OpenBLAS by wall time, the own kernel by profiling "
+           "events):\n%-34s | %6s | %9s %6s | %9s %6s | %s\n",
+           openblas_get_config(), openblas_get_num_threads(), reps, "GEMM", "peak", "own ms",
+           "%peak", "BLAS ms", "%peak", "own/BLAS time");
+    double flops_all = 0, own_all = 0, blas_all = 0, own_cap = 0, blas_cap = 0;
+    int rc = SC_OK;
+    for (int i = 0; rc == SC_OK && i < nshapes; i++) {
+        const gemm_shape *s = &shapes[i];
+        if (!selected(s, only))
+            continue;
+        double peak = 0, t = 0, tb = 0, f = gemm_shape_flops(s);
+        rc = bench_fma_now(ctx, pk, &peak);
+        if (rc == SC_OK)
+            rc = time_shape(ctx, SC_GEMM_OWN, s, bufs, reps, &t);
+        if (rc == SC_OK) {
+            tb = host_blas_time(s, h[0], h[1], h[2], reps);
+            blas_settle();
+            rc = bench_fma_after(ctx, pk, &peak);
+        }
+        if (rc != SC_OK)
+            break;
+        flops_all += f;
+        own_all += t;
+        blas_all += tb;
+        own_cap += 1e9 * peak * t;
+        blas_cap += 1e9 * peak * tb;
+        printf("%-34s | %6.1f | %9.3f %5.1f%% | %9.3f %5.1f%% | %5.2fx\n", s->name, peak,
+               1e3 * t, 100 * 1e-9 * f / t / peak, 1e3 * tb, 100 * 1e-9 * f / tb / peak,
+               t / tb);
+        fflush(stdout);
+    }
+    if (rc == SC_OK && own_all > 0)
+        printf("%-34s | %6s | %9.3f %5.1f%% | %9.3f %5.1f%% | %5.2fx\n", "all shapes above", "",
+               1e3 * own_all, 100 * flops_all / own_cap, 1e3 * blas_all,
+               100 * flops_all / blas_cap, own_all / blas_all);
+    for (int i = 0; i < 3; i++)
+        free(h[i]);
+    return rc;
+}
+#endif
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] "
-                    "[--tune] [--tune-clblast] [--save] [--cached] [device]\n");
+                    "[--tune] [--tune-clblast] [--save] [--cached] [--host-blas] [device]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     int quick = 0, own_only = 0, reps = 5, do_tune = 0, tune_cl = 0, save = 0, cached = 0;
+    int host_blas = 0;
     const char *device = NULL, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -286,6 +377,8 @@ int main(int argc, char **argv)
             save = 1;
         else if (strcmp(argv[i], "--cached") == 0)
             cached = 1;
+        else if (strcmp(argv[i], "--host-blas") == 0)
+            host_blas = 1;
         else if (strcmp(argv[i], "--best") == 0) {
             shapes = best_gemms;
             nshapes = N_BEST_GEMMS;
@@ -301,6 +394,13 @@ int main(int argc, char **argv)
     }
     if (reps < 1)
         return usage();
+#ifndef SIAMCL_HAVE_OPENBLAS
+    if (host_blas) {
+        fprintf(stderr, "bench_gemm: built without OpenBLAS; --host-blas needs libopenblas-dev "
+                        "(scripts/deps.sh --bench) and a rebuild\n");
+        return 2;
+    }
+#endif
     if (quick)
         reps = 3;
     sc_ctx *ctx;
@@ -402,6 +502,10 @@ int main(int argc, char **argv)
     }
     if (rc == SC_OK && cached)
         rc = cached_table(ctx, &pk, bufs, reps, only);
+#ifdef SIAMCL_HAVE_OPENBLAS
+    if (rc == SC_OK && host_blas)
+        rc = host_blas_table(ctx, &pk, bufs, reps, only, sizes);
+#endif
     if (rc == SC_OK)
         bench_print_drift(ctx, &pk);
     if (rc == SC_OK && tune_cl)

@@ -11,7 +11,7 @@ PACKAGES=(
 )
 # Extra packages for the benchmarks only: `scripts/deps.sh --bench`.
 if [[ "${1:-}" == "--bench" ]]; then
-  PACKAGES+=(python3-torch python3-pil python3-numpy libfaiss-dev libopenblas0-pthread)
+  PACKAGES+=(python3-torch python3-pil python3-numpy libfaiss-dev libopenblas0-pthread libopenblas-dev)
 fi
 
 missing=()
