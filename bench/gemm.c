@@ -264,6 +264,21 @@ static int cached_table(sc_ctx *ctx, const bench_peaks *pk, cl_mem *bufs, int re
     return SC_OK;
 }
 
+/* Totals of two timed backends over the shapes: all FLOPs, each one's time, and the FLOPs
+ * each could have done in that time at the peaks measured around the shapes (for %peak). */
+typedef struct totals {
+    double flops, t[2], cap[2];
+} totals;
+
+static void totals_add(totals *s, double flops, double peak, double t0, double t1)
+{
+    s->flops += flops;
+    s->t[0] += t0;
+    s->t[1] += t1;
+    s->cap[0] += 1e9 * peak * t0;
+    s->cap[1] += 1e9 * peak * t1;
+}
+
 #ifdef SIAMCL_HAVE_OPENBLAS
 #include <cblas.h>
 #include <time.h>
@@ -315,7 +330,7 @@ static int host_blas_table(sc_ctx *ctx, const bench_peaks *pk, cl_mem *bufs, int
            "events):\n%-34s | %6s | %9s %6s | %9s %6s | %s\n",
            openblas_get_config(), openblas_get_num_threads(), reps, "GEMM", "peak", "own ms",
            "%peak", "BLAS ms", "%peak", "own/BLAS time");
-    double flops_all = 0, own_all = 0, blas_all = 0, own_cap = 0, blas_cap = 0;
+    totals all = {0};
     int rc = SC_OK;
     for (int i = 0; rc == SC_OK && i < nshapes; i++) {
         const gemm_shape *s = &shapes[i];
@@ -332,20 +347,16 @@ static int host_blas_table(sc_ctx *ctx, const bench_peaks *pk, cl_mem *bufs, int
         }
         if (rc != SC_OK)
             break;
-        flops_all += f;
-        own_all += t;
-        blas_all += tb;
-        own_cap += 1e9 * peak * t;
-        blas_cap += 1e9 * peak * tb;
+        totals_add(&all, f, peak, t, tb);
         printf("%-34s | %6.1f | %9.3f %5.1f%% | %9.3f %5.1f%% | %5.2fx\n", s->name, peak,
                1e3 * t, 100 * 1e-9 * f / t / peak, 1e3 * tb, 100 * 1e-9 * f / tb / peak,
                t / tb);
         fflush(stdout);
     }
-    if (rc == SC_OK && own_all > 0)
+    if (rc == SC_OK && all.t[0] > 0)
         printf("%-34s | %6s | %9.3f %5.1f%% | %9.3f %5.1f%% | %5.2fx\n", "all shapes above", "",
-               1e3 * own_all, 100 * flops_all / own_cap, 1e3 * blas_all,
-               100 * flops_all / blas_cap, own_all / blas_all);
+               1e3 * all.t[0], 100 * all.flops / all.cap[0], 1e3 * all.t[1],
+               100 * all.flops / all.cap[1], all.t[0] / all.t[1]);
     for (int i = 0; i < 3; i++)
         free(h[i]);
     return rc;
@@ -456,7 +467,7 @@ int main(int argc, char **argv)
                "%peak", "speedup");
     }
     /* the totals' %peak: all FLOPs over what the local peaks allowed in the time taken */
-    double flops_all = 0, own_all = 0, clb_all = 0, own_cap = 0, clb_cap = 0;
+    totals all = {0}; /* [0] own, [1] CLBlast */
     for (int i = 0; rc == SC_OK && i < nshapes; i++) {
         const gemm_shape *s = &shapes[i];
         if (!selected(s, only))
@@ -472,11 +483,7 @@ int main(int argc, char **argv)
             rc = bench_fma_after(ctx, &pk, &peak);
         if (rc != SC_OK)
             break;
-        flops_all += flops;
-        own_all += t_own;
-        clb_all += t_clb;
-        own_cap += 1e9 * peak * t_own;
-        clb_cap += 1e9 * peak * t_clb;
+        totals_add(&all, flops, peak, t_own, t_clb);
         double g_own = 1e-9 * flops / t_own, g_clb = t_clb > 0 ? 1e-9 * flops / t_clb : 0;
         printf("%-34s %5d %5d %6d %c%c  | %6.1f | %9.3f %7.1f %5.1f%% | ", s->name, s->m, s->n,
                s->k, s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', peak, 1e3 * t_own, g_own,
@@ -488,16 +495,16 @@ int main(int argc, char **argv)
                    t_clb / t_own);
         fflush(stdout);
     }
-    if (rc == SC_OK && own_all > 0) {
-        double g_own = 1e-9 * flops_all / own_all;
+    if (rc == SC_OK && all.t[0] > 0) {
+        double g_own = 1e-9 * all.flops / all.t[0];
         printf("%-34s %5s %5s %6s %-3s | %6s | %9.3f %7.1f %5.1f%% | ", "all shapes above",
-               "", "", "", "", "", 1e3 * own_all, g_own, 100 * flops_all / own_cap);
-        if (own_only || clb_all <= 0)
+               "", "", "", "", "", 1e3 * all.t[0], g_own, 100 * all.flops / all.cap[0]);
+        if (own_only || all.t[1] <= 0)
             printf("%9s %7s %6s | %7s\n", "-", "-", "-", "-");
         else {
-            double g_clb = 1e-9 * flops_all / clb_all;
-            printf("%9.3f %7.1f %5.1f%% | %6.1fx\n", 1e3 * clb_all, g_clb,
-                   100 * flops_all / clb_cap, clb_all / own_all);
+            double g_clb = 1e-9 * all.flops / all.t[1];
+            printf("%9.3f %7.1f %5.1f%% | %6.1fx\n", 1e3 * all.t[1], g_clb,
+                   100 * all.flops / all.cap[1], all.t[1] / all.t[0]);
         }
     }
     if (rc == SC_OK && cached)
@@ -511,7 +518,7 @@ int main(int argc, char **argv)
     if (rc == SC_OK && tune_cl)
         rc = tune_clblast(ctx, bufs, reps < 3 ? reps : 3, only ? only : "conv4", save);
     if (rc == SC_OK && do_tune)
-        rc = tune(ctx, bufs, reps, only, save, own_only ? 0.0 : clb_all);
+        rc = tune(ctx, bufs, reps, only, save, own_only ? 0.0 : all.t[1]);
     for (int i = 0; i < 3; i++)
         if (bufs[i])
             clReleaseMemObject(bufs[i]);
