@@ -40,9 +40,10 @@ static int run_gemm(sc_ctx *ctx, void *user)
 {
     const gemm_run *r = user;
     const gemm_shape *s = r->s;
-    int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
-    return sc_gemm_on(ctx, r->backend, s->ta, s->tb, s->m, s->n, s->k, 1.0f, r->a, 0, lda, r->b,
-                      0, ldb, 0.0f, r->c, 0, s->n, "gemm");
+    int ld[3];
+    gemm_shape_ld(s, ld);
+    return sc_gemm_on(ctx, r->backend, s->ta, s->tb, s->m, s->n, s->k, 1.0f, r->a, 0, ld[0],
+                      r->b, 0, ld[1], 0.0f, r->c, 0, ld[2], "gemm");
 }
 
 static int time_shape(sc_ctx *ctx, sc_gemm_backend backend, const gemm_shape *s, cl_mem *bufs,
@@ -289,12 +290,13 @@ static double host_blas_time(const gemm_shape *s, const float *a, const float *b
 {
     double t[64];
     reps = reps > 64 ? 64 : reps;
-    int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+    int ld[3];
+    gemm_shape_ld(s, ld);
     for (int r = -1; r < reps; r++) {
         double t0 = bench_now_s();
         cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
-                    s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, a, lda, b, ldb,
-                    0.0f, c, s->n);
+                    s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, a, ld[0], b,
+                    ld[1], 0.0f, c, ld[2]);
         if (r >= 0)
             t[r] = bench_now_s() - t0;
     }
@@ -426,10 +428,11 @@ int main(int argc, char **argv)
     size_t na = 0, nb = 0, nc = 0;
     for (int i = 0; i < nshapes; i++) {
         const gemm_shape *s = &shapes[i];
-        size_t a = (size_t)s->m * s->k, b = (size_t)s->k * s->n, c = (size_t)s->m * s->n;
-        na = a > na ? a : na;
-        nb = b > nb ? b : nb;
-        nc = c > nc ? c : nc;
+        size_t f[3];
+        gemm_shape_floats(s, f);
+        na = f[0] > na ? f[0] : na;
+        nb = f[1] > nb ? f[1] : nb;
+        nc = f[2] > nc ? f[2] : nc;
     }
     size_t most = na > nb ? (na > nc ? na : nc) : (nb > nc ? nb : nc);
     float *host = malloc(most * sizeof *host);

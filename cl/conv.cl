@@ -1,34 +1,35 @@
 /* conv2d kernels. Layout of the im2col matrix for a chunk of nb images:
  *   col[kk, j], kk = (ci * K + ky) * K + kx  (row: one weight position, K*K*cin rows)
  *               j  = i * P + oy * OW + ox    (column: image i of the chunk, output pixel)
- * so the forward is W[cout, kk] x col[kk, j] = out[cout, j] (one GEMM for the chunk), and
- * out is permuted to NCHW. Every buffer comes with its element offset. */
+ * with rows ld floats apart (ld >= nb * P: sc_conv2d_ld pads it), so the forward is
+ * W[cout, kk] x col[kk, j] = out[cout, j] (one GEMM for the chunk), and out (rows ld apart
+ * too) is permuted to NCHW. Every buffer comes with its element offset. */
 
 /* One work-item per (column j, input channel ci): it fills the k*k rows of that channel,
  * so the index arithmetic (divisions) is done once per item, not once per element. Dim 0
  * walks columns, so neighbouring items write neighbouring addresses (and PoCL vectorises
  * across them). */
 __kernel void im2col(__global const float *x, int x_off, __global float *col, int col_off,
-                     int nb, int cin, int h, int w, int k, int stride, int pad, int oh, int ow)
+                     int nb, int cin, int h, int w, int k, int stride, int pad, int oh, int ow,
+                     int ld)
 {
     int j = get_global_id(0);
     int ci = get_global_id(1);
     int p_count = oh * ow;
-    int ncols = nb * p_count;
-    if (j >= ncols || ci >= cin)
+    if (j >= nb * p_count || ci >= cin)
         return;
     int i = j / p_count, p = j - i * p_count;
     int oy = p / ow, ox = p - oy * ow;
     int iy0 = oy * stride - pad, ix0 = ox * stride - pad;
     __global const float *xp = x + x_off + (i * cin + ci) * h * w;
-    __global float *cp = col + col_off + ci * k * k * ncols + j;
+    __global float *cp = col + col_off + ci * k * k * ld + j;
     for (int ky = 0; ky < k; ky++) {
         int iy = iy0 + ky;
         int row_ok = iy >= 0 && iy < h;
         for (int kx = 0; kx < k; kx++) {
             int ix = ix0 + kx;
             *cp = row_ok && ix >= 0 && ix < w ? xp[iy * w + ix] : 0.0f;
-            cp += ncols;
+            cp += ld;
         }
     }
 }
@@ -36,7 +37,8 @@ __kernel void im2col(__global const float *x, int x_off, __global float *col, in
 /* The adjoint of im2col as a gather: each work-item owns one dx element and sums the col
  * entries that im2col copied it to, so no two items write the same address (no atomics). */
 __kernel void col2im(__global const float *col, int col_off, __global float *dx, int dx_off,
-                     int nb, int cin, int h, int w, int k, int stride, int pad, int oh, int ow)
+                     int nb, int cin, int h, int w, int k, int stride, int pad, int oh, int ow,
+                     int ld)
 {
     int g = get_global_id(0);
     if (g >= nb * cin * h * w)
@@ -45,7 +47,7 @@ __kernel void col2im(__global const float *col, int col_off, __global float *dx,
     int iy = t % h;
     t /= h;
     int ci = t % cin, i = t / cin;
-    int p_count = oh * ow, ncols = nb * p_count;
+    int p_count = oh * ow;
     int ty = iy + pad, tx = ix + pad;
     float s = 0.0f;
     /* ky with (ty - ky) divisible by stride and oy = (ty - ky) / stride in [0, oh). */
@@ -58,39 +60,39 @@ __kernel void col2im(__global const float *col, int col_off, __global float *dx,
             if (ox >= ow)
                 continue;
             int kk = (ci * k + ky) * k + kx;
-            s += col[col_off + kk * ncols + i * p_count + oy * ow + ox];
+            s += col[col_off + kk * ld + i * p_count + oy * ow + ox];
         }
     }
     dx[dx_off + g] = s;
 }
 
-/* y[i, c, p] = t[c, i * P + p] (+ b[c]): GEMM output of a chunk to NCHW, bias fused. */
+/* y[i, c, p] = t[c * ld + i * P + p] (+ b[c]): GEMM output of a chunk to NCHW, bias fused. */
 __kernel void cnp_to_ncp(__global const float *t, int t_off, __global float *y, int y_off,
                          __global const float *b, int b_off, int has_bias, int nb, int c,
-                         int p_count)
+                         int p_count, int ld)
 {
     int g = get_global_id(0);
     if (g >= nb * c * p_count)
         return;
     int p = g % p_count, r = g / p_count;
     int ch = r % c, i = r / c;
-    float v = t[t_off + (ch * nb + i) * p_count + p];
+    float v = t[t_off + ch * ld + i * p_count + p];
     if (has_bias)
         v += b[b_off + ch];
     y[y_off + g] = v;
 }
 
-/* t[c, i * P + p] = y[i, c, p]: dy of a chunk to the GEMM layout (indexed by the output so
- * writes are contiguous). */
+/* t[c * ld + i * P + p] = y[i, c, p]: dy of a chunk to the GEMM layout (indexed by the
+ * output so writes are contiguous). */
 __kernel void ncp_to_cnp(__global const float *y, int y_off, __global float *t, int t_off,
-                         int nb, int c, int p_count)
+                         int nb, int c, int p_count, int ld)
 {
     int g = get_global_id(0);
     if (g >= nb * c * p_count)
         return;
     int p = g % p_count, r = g / p_count;
     int i = r % nb, ch = r / nb;
-    t[t_off + g] = y[y_off + (i * c + ch) * p_count + p];
+    t[t_off + ch * ld + i * p_count + p] = y[y_off + (i * c + ch) * p_count + p];
 }
 
 /* The two permutes for CPUs: one work-item per (image i, channel) row of P contiguous
@@ -98,13 +100,13 @@ __kernel void ncp_to_cnp(__global const float *y, int y_off, __global float *t, 
  * divisions an element, more than the copy itself on a CPU). Same arguments. */
 __kernel void cnp_to_ncp_rows(__global const float *t, int t_off, __global float *y,
                               int y_off, __global const float *b, int b_off, int has_bias,
-                              int nb, int c, int p_count)
+                              int nb, int c, int p_count, int ld)
 {
     int r = get_global_id(0); /* i * c + ch */
     if (r >= nb * c)
         return;
     int i = r / c, ch = r - i * c;
-    __global const float *src = t + t_off + (ch * nb + i) * p_count;
+    __global const float *src = t + t_off + ch * ld + i * p_count;
     __global float *dst = y + y_off + r * p_count;
     float add = has_bias ? b[b_off + ch] : 0.0f;
     for (int p = 0; p < p_count; p++)
@@ -112,14 +114,14 @@ __kernel void cnp_to_ncp_rows(__global const float *t, int t_off, __global float
 }
 
 __kernel void ncp_to_cnp_rows(__global const float *y, int y_off, __global float *t, int t_off,
-                              int nb, int c, int p_count)
+                              int nb, int c, int p_count, int ld)
 {
     int r = get_global_id(0); /* ch * nb + i */
     if (r >= nb * c)
         return;
     int ch = r / nb, i = r - ch * nb;
     __global const float *src = y + y_off + (i * c + ch) * p_count;
-    __global float *dst = t + t_off + r * p_count;
+    __global float *dst = t + t_off + ch * ld + i * p_count;
     for (int p = 0; p < p_count; p++)
         dst[p] = src[p];
 }
@@ -163,7 +165,7 @@ __kernel void conv2d_direct(__global const float *x, int x_off, __global const f
  * an 8-wide layer: 2.5 ms of conv4's 6.9 ms forward.) */
 __kernel void im2col_rows(__global const float *x, int x_off, __global float *col, int col_off,
                           int nb, int cin, int h, int w, int k, int stride, int pad, int oh,
-                          int ow)
+                          int ow, int ld)
 {
     int i = get_global_id(0);
     int kk = get_global_id(1);
@@ -171,8 +173,7 @@ __kernel void im2col_rows(__global const float *x, int x_off, __global float *co
         return;
     int kx = kk % k, t = kk / k;
     int ky = t % k, ci = t / k;
-    int ncols = nb * oh * ow;
-    __global float *cp = col + col_off + kk * ncols + i * oh * ow;
+    __global float *cp = col + col_off + kk * ld + i * oh * ow;
     __global const float *xc = x + x_off + (i * cin + ci) * h * w;
     /* ox range whose ix = ox * stride - pad + kx falls inside [0, w) */
     int lo = min(pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0, ow);
@@ -203,13 +204,12 @@ __kernel void im2col_rows(__global const float *x, int x_off, __global float *co
  * rows a power-of-two stride apart, which missed the cache on every run: 3-5x slower. */
 __kernel void col2im_rows(__global const float *col, int col_off, __global float *dx, int dx_off,
                           int nb, int cin, int h, int w, int k, int stride, int pad, int oh,
-                          int ow)
+                          int ow, int ld)
 {
     int r = get_global_id(0); /* i * cin + ci */
     if (r >= nb * cin)
         return;
     int ci = r % cin, i = r / cin;
-    int ncols = nb * oh * ow;
     __global float *dp = dx + dx_off + r * h * w;
     for (int e = 0; e < h * w; e++)
         dp[e] = 0.0f;
@@ -221,7 +221,7 @@ __kernel void col2im_rows(__global const float *col, int col_off, __global float
             int xlo = pad - kx > 0 ? (pad - kx + stride - 1) / stride : 0;
             int xhi = min((w - 1 + pad - kx) / stride + 1, ow);
             __global const float *cp =
-                col + col_off + ((ci * k + ky) * k + kx) * ncols + i * oh * ow;
+                col + col_off + ((ci * k + ky) * k + kx) * ld + i * oh * ow;
             for (int oy = ylo; oy < yhi; oy++) {
                 __global float *drow = dp + (oy * stride - pad + ky) * w - pad + kx;
                 __global const float *crow = cp + oy * ow;

@@ -286,7 +286,8 @@ static void check_kept(int n, cfg c, int h, int w, enum ws_mode mode, unsigned s
     int xs[4] = {n, c.cin, h, w}, ws4[4] = {c.cout, c.cin, c.k, c.k};
     int ys[4] = {n, c.cout, s.oh, s.ow}, bs[1] = {c.cout};
     int cs[1] = {(int)sc_conv2d_keep_floats(ctx, &d, n, h, w)};
-    cr_assert_eq(sc_conv2d_col_floats(&d, n, h, w), (size_t)n * c.cin * c.k * c.k * s.oh * s.ow);
+    size_t cols = (size_t)n * s.oh * s.ow;
+    cr_assert_eq(sc_conv2d_col_floats(&d, n, h, w), (size_t)c.cin * c.k * c.k * sc_conv2d_ld(cols));
     size_t nx = sc_shape_count(4, xs), nw = sc_shape_count(4, ws4), ny = sc_shape_count(4, ys);
     float *hx = test_rand_alloc(nx, seed, -1.0f, 1.0f);
     float *hw = test_rand_alloc(nw, seed + 1, -0.5f, 0.5f);
@@ -350,6 +351,28 @@ Test(conv, kept_im2col_matrix_in_every_workspace_regime)
         check_kept(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_TWO, 211u);
         check_kept(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_ONE, 212u);
     }
+    sc_conv2d_force_tiles(-1);
+}
+
+/* Chunks whose column count is a multiple of 256 get rows sc_conv2d_ld apart (padded):
+ * the whole batch (4 x 64 columns), chunks of 2 and 1 images of 256 columns each, and the
+ * kept matrix, with both kernel layouts. Odd sizes elsewhere keep the rows unpadded. */
+Test(conv, padded_rows_in_every_workspace_regime)
+{
+    cr_assert_eq(sc_conv2d_ld(8192), 8224);
+    cr_assert_eq(sc_conv2d_ld(8191), 8191);
+    cr_assert_eq(sc_conv2d_ld(200), 200);
+    sc_conv2d_force_tiles(0);
+    for (int rows = 0; rows <= 1; rows++) {
+        sc_conv2d_force_layout(rows);
+        check_forward(4, baseline[3], 16, 16, WS_BATCH, 1, 150u + rows);
+        check_backward(4, baseline[3], 16, 16, WS_BATCH, 1, 152u + rows);
+        check_forward(3, baseline[2], 32, 32, WS_TWO, 1, 154u + rows);
+        check_backward(3, baseline[2], 32, 32, WS_TWO, 1, 156u + rows);
+        check_kept(4, baseline[3], 16, 16, WS_ONE, 158u + rows);
+        check_kept(4, baseline[3], 16, 16, WS_BATCH, 160u + rows);
+    }
+    sc_conv2d_force_layout(-1);
     sc_conv2d_force_tiles(-1);
 }
 

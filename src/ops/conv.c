@@ -26,21 +26,30 @@ static int is_pointwise(const sc_conv2d_desc *d)
     return d->k == 1 && d->stride == 1 && d->pad == 0;
 }
 
-static size_t per_image(const sc_conv2d_desc *d, int h, int w, size_t *col, size_t *out)
+size_t sc_conv2d_ld(size_t cols)
 {
-    size_t p = (size_t)sc_conv2d_out_size(h, d->k, d->stride, d->pad) *
-               (size_t)sc_conv2d_out_size(w, d->k, d->stride, d->pad);
-    *col = (size_t)d->cin * d->k * d->k * p;
-    *out = (size_t)d->cout * p;
-    return *col + *out;
+    return cols % 256 == 0 ? cols + 32 : cols;
+}
+
+static size_t out_pixels(const sc_conv2d_desc *d, int h, int w)
+{
+    return (size_t)sc_conv2d_out_size(h, d->k, d->stride, d->pad) *
+           (size_t)sc_conv2d_out_size(w, d->k, d->stride, d->pad);
+}
+
+/* Workspace floats for a chunk of cnt images: the im2col matrix and, for cnt > 1, the GEMM
+ * output (or the permuted dy), both [rows, cnt * P] with rows sc_conv2d_ld apart. */
+static size_t chunk_floats(const sc_conv2d_desc *d, int cnt, size_t p)
+{
+    size_t kdim = (size_t)d->cin * d->k * d->k, ld = sc_conv2d_ld((size_t)cnt * p);
+    if (cnt <= 1)
+        return is_pointwise(d) ? 0 : kdim * ld;
+    return (kdim + (size_t)d->cout) * ld;
 }
 
 size_t sc_conv2d_workspace(const sc_conv2d_desc *d, int n, int h, int w)
 {
-    size_t col, out, both = per_image(d, h, w, &col, &out);
-    if (n <= 1)
-        return is_pointwise(d) ? 0 : col;
-    return (size_t)n * both;
+    return chunk_floats(d, n, out_pixels(d, h, w));
 }
 
 /* Validates everything shared by forward and backward; fills oh, ow. */
@@ -61,11 +70,24 @@ static int check_desc(const sc_conv2d_desc *d, const sc_tensor *x, const char *o
     if (*oh <= 0 || *ow <= 0)
         return sc_fail("%s: a %dx%d kernel with pad %d does not fit a %dx%d input", op, d->k,
                        d->k, d->pad, x->shape[2], x->shape[3]);
-    /* The largest index a kernel forms is inside the im2col matrix or a tensor. */
-    size_t col, out, both = per_image(d, x->shape[2], x->shape[3], &col, &out);
-    if ((size_t)x->shape[0] * both > (size_t)INT_MAX)
+    /* The largest index a kernel forms is inside the workspace, the im2col matrix or a
+     * tensor. */
+    size_t p = out_pixels(d, x->shape[2], x->shape[3]);
+    if (chunk_floats(d, x->shape[0], p) > (size_t)INT_MAX ||
+        (size_t)x->shape[0] * d->cout * p > (size_t)INT_MAX)
         return sc_fail("%s: layer too large for 32-bit kernel indexing", op);
     return sc_fits_int(x, op, "x");
+}
+
+/* The most images (up to n, at least 1) whose chunk of rows x sc_conv2d_ld(cnt * p) floats
+ * fits in cap. */
+static int most_images(size_t rows, int n, size_t p, size_t cap)
+{
+    size_t fit = cap / (rows * p);
+    int nb = fit < (size_t)n ? (int)fit : n;
+    while (nb > 1 && rows * sc_conv2d_ld((size_t)nb * p) > cap)
+        nb--; /* the padding of the rows */
+    return nb < 1 ? 1 : nb;
 }
 
 /* How many images one GEMM takes, given the workspace. */
@@ -73,7 +95,6 @@ static int chunk_images(const sc_conv2d_desc *d, const sc_tensor *x, const sc_te
                         const char *op, int *nb)
 {
     int n = x->shape[0], h = x->shape[2], w = x->shape[3];
-    size_t col, out, both = per_image(d, h, w, &col, &out);
     size_t cap = ws && ws->buf ? ws->n : 0;
     size_t need = sc_conv2d_workspace(d, 1, h, w);
     if (cap < need)
@@ -82,8 +103,8 @@ static int chunk_images(const sc_conv2d_desc *d, const sc_tensor *x, const sc_te
                        op, cap, need, h, w, sc_conv2d_workspace(d, n, h, w), n);
     if (ws && ws->buf)
         SC_TRY(sc_fits_int(ws, op, "workspace"));
-    size_t fit = both ? cap / both : 0;
-    *nb = n > 1 && fit >= 2 ? (int)(fit < (size_t)n ? fit : (size_t)n) : 1;
+    size_t rows = (size_t)d->cin * d->k * d->k + (size_t)d->cout;
+    *nb = most_images(rows, n, out_pixels(d, h, w), cap);
     return SC_OK;
 }
 
@@ -98,7 +119,7 @@ int sc_rows_layout(const sc_ctx *ctx)
 }
 
 static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, int n0,
-                         int cnt, cl_mem col, int col_off, int oh, int ow)
+                         int cnt, cl_mem col, int col_off, int ld, int oh, int ow)
 {
     /* CPUs run work-items as loop iterations: there a long contiguous inner loop wins. */
     int rows = sc_rows_layout(ctx);
@@ -107,9 +128,10 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
         return SC_ERR;
     int h = x->shape[2], w = x->shape[3];
     int x_off = (int)x->off + n0 * d->cin * h * w;
-    SC_TRY(sc_kernel_args(k, 13, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(col), SC_ARG(col_off),
+    SC_TRY(sc_kernel_args(k, 14, SC_ARG(x->buf), SC_ARG(x_off), SC_ARG(col), SC_ARG(col_off),
                           SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
-                          SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
+                          SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow),
+                          SC_ARG(ld)));
     if (rows) {
         size_t global[2] = {(size_t)cnt, (size_t)d->cin * d->k * d->k};
         return sc_launch(ctx, k, 2, global, NULL, "conv.im2col");
@@ -120,7 +142,7 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
     return sc_launch(ctx, k, 2, global, local, "conv.im2col");
 }
 
-static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int col_off,
+static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int col_off, int ld,
                          const sc_tensor *dx, int n0, int cnt, int oh, int ow)
 {
     int rows = sc_rows_layout(ctx); /* see launch_im2col */
@@ -129,17 +151,19 @@ static int launch_col2im(sc_ctx *ctx, const sc_conv2d_desc *d, cl_mem col, int c
         return SC_ERR;
     int h = dx->shape[2], w = dx->shape[3];
     int dx_off = (int)dx->off + n0 * d->cin * h * w;
-    SC_TRY(sc_kernel_args(k, 13, SC_ARG(col), SC_ARG(col_off), SC_ARG(dx->buf), SC_ARG(dx_off),
+    SC_TRY(sc_kernel_args(k, 14, SC_ARG(col), SC_ARG(col_off), SC_ARG(dx->buf), SC_ARG(dx_off),
                           SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
-                          SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow)));
+                          SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow),
+                          SC_ARG(ld)));
     /* rows: one item per input plane; the GPU kernel: one per dx element */
     size_t items = (size_t)cnt * d->cin * (rows ? 1 : (size_t)h * w);
     return sc_launch_1d(ctx, k, items, "conv.col2im");
 }
 
-/* t[c, i*P + p] <-> y[i, c, p] for a chunk; to_nchw also adds the bias when b is given. */
-static int launch_permute(sc_ctx *ctx, int to_nchw, cl_mem t, int t_off, cl_mem y, int y_off,
-                          const sc_tensor *b, int cnt, int c, int p)
+/* t[c * ld + i*P + p] <-> y[i, c, p] for a chunk; to_nchw also adds the bias when b is
+ * given. */
+static int launch_permute(sc_ctx *ctx, int to_nchw, cl_mem t, int t_off, int ld, cl_mem y,
+                          int y_off, const sc_tensor *b, int cnt, int c, int p)
 {
     int rows = sc_rows_layout(ctx); /* see launch_im2col */
     cl_kernel k = sc_kernel(ctx, "conv", NULL,
@@ -151,21 +175,19 @@ static int launch_permute(sc_ctx *ctx, int to_nchw, cl_mem t, int t_off, cl_mem 
         int has_bias = b != NULL;
         cl_mem bbuf = b ? b->buf : t; /* any valid buffer when unused */
         int b_off = b ? (int)b->off : 0;
-        SC_TRY(sc_kernel_args(k, 10, SC_ARG(t), SC_ARG(t_off), SC_ARG(y), SC_ARG(y_off),
+        SC_TRY(sc_kernel_args(k, 11, SC_ARG(t), SC_ARG(t_off), SC_ARG(y), SC_ARG(y_off),
                               SC_ARG(bbuf), SC_ARG(b_off), SC_ARG(has_bias), SC_ARG(cnt),
-                              SC_ARG(c), SC_ARG(p)));
+                              SC_ARG(c), SC_ARG(p), SC_ARG(ld)));
     } else {
-        SC_TRY(sc_kernel_args(k, 7, SC_ARG(y), SC_ARG(y_off), SC_ARG(t), SC_ARG(t_off),
-                              SC_ARG(cnt), SC_ARG(c), SC_ARG(p)));
+        SC_TRY(sc_kernel_args(k, 8, SC_ARG(y), SC_ARG(y_off), SC_ARG(t), SC_ARG(t_off),
+                              SC_ARG(cnt), SC_ARG(c), SC_ARG(p), SC_ARG(ld)));
     }
     return sc_launch_1d(ctx, k, (size_t)cnt * c * (rows ? 1 : (size_t)p), "conv.permute");
 }
 
 size_t sc_conv2d_col_floats(const sc_conv2d_desc *d, int n, int h, int w)
 {
-    size_t col, out;
-    per_image(d, h, w, &col, &out);
-    return (size_t)n * col;
+    return (size_t)d->cin * d->k * d->k * sc_conv2d_ld((size_t)n * out_pixels(d, h, w));
 }
 
 size_t sc_conv2d_keep_floats(const sc_ctx *ctx, const sc_conv2d_desc *d, int n, int h, int w)
@@ -227,28 +249,30 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     if (keep) {
         /* The matrix is already out of the workspace, which now holds only GEMM outputs;
          * one image at a time needs none (its GEMM writes y directly). */
-        size_t fit = wsb ? ws->n / ((size_t)d->cout * p) : 1;
-        nb = fit < 1 ? 1 : fit < (size_t)n ? (int)fit : n;
-        SC_TRY(launch_im2col(ctx, d, x, 0, n, keep->buf, (int)keep->off, oh, ow));
+        nb = wsb ? most_images((size_t)d->cout, n, (size_t)p, ws->n) : 1;
+        SC_TRY(launch_im2col(ctx, d, x, 0, n, keep->buf, (int)keep->off,
+                             (int)sc_conv2d_ld((size_t)n * p), oh, ow));
     }
 
     for (int n0 = 0; n0 < n; n0 += nb) {
         int cnt = n - n0 < nb ? n - n0 : nb, cols = cnt * p;
         int y_off = (int)y->off + n0 * d->cout * p;
-        /* src: this chunk's im2col columns (ld: its row length); t_off: GEMM output */
+        /* src: this chunk's im2col columns (ld: its row length); t_off: the GEMM output,
+         * [cout, cols] with rows ldt apart */
         cl_mem src = wsb;
         size_t src_off = (size_t)ws_off;
-        int ld = cols, t_off = ws_off + kdim * cols;
+        int ld = (int)sc_conv2d_ld((size_t)cols), ldt = ld, t_off = ws_off + kdim * ld;
         if (keep) {
             src = keep->buf;
             src_off = keep->off + (size_t)n0 * p;
-            ld = n * p;
+            ld = (int)sc_conv2d_ld((size_t)n * p);
             t_off = ws_off;
         } else if (cnt == 1 && is_pointwise(d)) {
             src = x->buf;
             src_off = x->off + (size_t)n0 * d->cin * p;
+            ld = p;
         } else {
-            SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, oh, ow));
+            SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, ld, oh, ow));
         }
         if (cnt == 1) {
             /* out[cout, P] = W[cout, K] col[K, P], written straight into y[n0]. */
@@ -262,8 +286,8 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
             continue;
         }
         SC_TRY(sc_gemm(ctx, 0, 0, d->cout, cols, kdim, 1.0f, w->buf, w->off, kdim, src,
-                       src_off, ld, 0.0f, wsb, (size_t)t_off, cols, "conv.gemm"));
-        SC_TRY(launch_permute(ctx, 1, wsb, t_off, y->buf, y_off, b, cnt, d->cout, p));
+                       src_off, ld, 0.0f, wsb, (size_t)t_off, ldt, "conv.gemm"));
+        SC_TRY(launch_permute(ctx, 1, wsb, t_off, ldt, y->buf, y_off, b, cnt, d->cout, p));
     }
     return SC_OK;
 }
@@ -343,33 +367,36 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
         int cnt = n - n0 < nb ? n - n0 : nb;
         /* dw accumulates over chunks: overwrite on the first, add afterwards. */
         float beta = n0 == 0 ? 0.0f : 1.0f;
-        int cols = cnt * p;
+        int cols = cnt * p, ld = (int)sc_conv2d_ld((size_t)cols);
         int x_off = (int)x->off + n0 * d->cin * h * wd;
         int dx_off = dx ? (int)dx->off + n0 * d->cin * h * wd : 0;
-        /* g: the chunk's dy as [cout, cols]; for one image that is dy[n0] itself. */
+        /* g: the chunk's dy as [cout, cols], rows ldg apart; for one image that is dy[n0]
+         * itself. */
         cl_mem g = dy->buf;
         size_t g_off = dy->off + (size_t)n0 * d->cout * p;
+        int ldg = p;
         if (cnt > 1) {
-            int t_off = ws_off + kdim * cols;
-            SC_TRY(launch_permute(ctx, 0, wsb, t_off, dy->buf, (int)g_off, NULL, cnt, d->cout,
-                                  p));
+            int t_off = ws_off + kdim * ld;
+            SC_TRY(launch_permute(ctx, 0, wsb, t_off, ld, dy->buf, (int)g_off, NULL, cnt,
+                                  d->cout, p));
             g = wsb;
             g_off = (size_t)t_off;
+            ldg = ld;
         }
         int direct = cnt == 1 && is_pointwise(d); /* col(x_n) is x_n, col2im is identity */
         if (dw) {
             cl_mem col = direct ? x->buf : wsb;
             size_t col_off = direct ? (size_t)x_off : (size_t)ws_off;
-            int ldcol = cols;
+            int ldcol = direct ? p : ld;
             if (kept) {
                 col = kept->buf;
                 col_off = kept->off + (size_t)n0 * p;
-                ldcol = n * p;
+                ldcol = (int)sc_conv2d_ld((size_t)n * p);
             } else if (!direct) {
-                SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, oh, ow));
+                SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, ld, oh, ow));
             }
             /* dW[cout, K] (+)= g[cout, cols] col[K, cols]^T */
-            SC_TRY(sc_gemm(ctx, 0, 1, d->cout, kdim, cols, 1.0f, g, g_off, cols, col, col_off,
+            SC_TRY(sc_gemm(ctx, 0, 1, d->cout, kdim, cols, 1.0f, g, g_off, ldg, col, col_off,
                            ldcol, beta, dw->buf, dw->off, kdim, "conv.gemm"));
         }
         if (dx) {
@@ -378,9 +405,9 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
             cl_mem dcol = direct ? dx->buf : wsb;
             size_t dcol_off = direct ? (size_t)dx_off : (size_t)ws_off;
             SC_TRY(sc_gemm(ctx, 1, 0, kdim, cols, d->cout, 1.0f, w->buf, w->off, kdim, g,
-                           g_off, cols, 0.0f, dcol, dcol_off, cols, "conv.gemm"));
+                           g_off, ldg, 0.0f, dcol, dcol_off, direct ? p : ld, "conv.gemm"));
             if (!direct)
-                SC_TRY(launch_col2im(ctx, d, wsb, ws_off, dx, n0, cnt, oh, ow));
+                SC_TRY(launch_col2im(ctx, d, wsb, ws_off, ld, dx, n0, cnt, oh, ow));
         }
     }
     return SC_OK;
