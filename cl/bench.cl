@@ -187,10 +187,12 @@ kernel void bw_triad(global const float4 *x, global const float4 *y, global floa
         z[i] = x[i] + s * y[i];
 }
 
-/* Memory in the GEMMs' access patterns: a rows x (4 cols4) row-major matrix where each
- * work-item owns `run` float4s of every row, as the own GEMM's work-items own column strips
- * of B (read: the forward) or of C (write: the data gradients) 512 KB apart at conv1. */
-kernel void bw_rows_read(global const float4 *x, int rows, int cols4, int run,
+/* Memory in the GEMMs' access patterns: a rows x (4 cols4) row-major matrix, rows 4 ld4
+ * floats apart, where each work-item owns `run` float4s of every row, as the own GEMM's
+ * work-items own column strips of B (read: the forward) or of C (write: the data
+ * gradients) at conv1. bw_rows_stream writes with non-temporal stores, as the GEMM writes
+ * a C larger than the caches on CPUs (plain stores elsewhere). */
+kernel void bw_rows_read(global const float4 *x, int rows, int cols4, int ld4, int run,
                          global float4 *out)
 {
     int j = (int)get_global_id(0) * run;
@@ -199,17 +201,34 @@ kernel void bw_rows_read(global const float4 *x, int rows, int cols4, int run,
     float4 acc = (float4)(0.0f);
     for (int r = 0; r < rows; r++)
         for (int s = 0; s < run; s++)
-            acc += x[(size_t)r * (size_t)cols4 + j + s];
+            acc += x[(size_t)r * (size_t)ld4 + j + s];
     out[get_global_id(0)] = acc;
 }
 
-kernel void bw_rows_write(global float4 *y, int rows, int cols4, int run)
+/* Whole 64-byte lines per store, as the GEMM writes them; run is a multiple of 4. */
+#define ROWS_WRITE(STORE)                                                                  \
+    int j = (int)get_global_id(0) * run;                                                   \
+    if (j >= cols4)                                                                        \
+        return;                                                                            \
+    for (int r = 0; r < rows; r++)                                                         \
+        for (int s = 0; s < run; s += 4) {                                                 \
+            float16 v = (float16)((float)(j + s));                                         \
+            global float16 *p = (global float16 *)(y + (size_t)r * (size_t)ld4 + j + s);   \
+            STORE;                                                                         \
+        }
+
+kernel void bw_rows_write(global float4 *y, int rows, int cols4, int ld4, int run)
 {
-    int j = (int)get_global_id(0) * run;
-    if (j >= cols4)
-        return;
-    float4 v = (float4)((float)j);
-    for (int r = 0; r < rows; r++)
-        for (int s = 0; s < run; s++)
-            y[(size_t)r * (size_t)cols4 + j + s] = v;
+    ROWS_WRITE(*p = v)
+}
+
+/* The store written out in the kernel: through a helper with a constant flag PoCL emitted
+ * plain stores. */
+kernel void bw_rows_stream(global float4 *y, int rows, int cols4, int ld4, int run)
+{
+#ifdef SC_CPU_HINTS
+    ROWS_WRITE(__builtin_nontemporal_store(v, p))
+#else
+    ROWS_WRITE(*p = v)
+#endif
 }
