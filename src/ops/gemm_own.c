@@ -40,7 +40,7 @@ static void pick_local(sc_ctx *ctx, cl_kernel k, int wg_param, size_t g0, size_t
 
 /* C with fewer rows than a work-item owns (the early convs' 16-32, a batch of 32): the
  * unused register blocks' share of private memory goes to more strips of columns instead,
- * so each row of B is read in longer runs (conv1's forward reads 147 rows of B 512 KB apart,
+ * so each row of B is read in longer runs (conv1's forward reads 147 rows of B ~512 KB apart,
  * too many streams for the hardware prefetcher), and the K block shrinks so that the copy
  * of B keeps its size. conv1's forward measured 1.22x faster, conv2's 1.38x. */
 static void fit_short_c(sc_gemm_params *p, int m)
