@@ -1,5 +1,5 @@
 /* The SGEMMs of the baseline network (configs/lfw_contrastive.ini: batch 16 pairs = 32
- * images of 3 x 128 x 128; lfw_best's further down) as src/ops/conv.c and
+ * images of 3 x 128 x 128; lfw_best's further down) as a training step's src/ops/conv.c and
  * src/ops/linear.c issue them with the whole batch in one GEMM: conv forward
  * W[cout, K] col[K, N*P], backward-data W^T g, backward-weights g col^T; linear
  * y = x W^T, dx = dy W, dW = dy^T x. The convs' matrices with a column per output pixel
@@ -21,12 +21,23 @@ typedef struct gemm_shape {
 #define BASELINE_BATCH 32
 
 /* conv: cin -> cout, k x k, batch nb, output oh x oh: K = cin k k, cols = nb oh^2. */
+#define CONV_FWD_AT(tag, nb, cin, cout, kk, oh)                                              \
+    {tag " fwd", 0, 0, cout, (nb) * (oh) * (oh), (cin) * (kk) * (kk), 1}
+#define CONV_BWD_DATA_AT(tag, nb, cin, cout, kk, oh)                                         \
+    {tag " bwd-data", 1, 0, (cin) * (kk) * (kk), (nb) * (oh) * (oh), cout, 1}
+#define CONV_BWD_WEIGHTS_AT(tag, nb, cin, cout, kk, oh)                                      \
+    {tag " bwd-weights", 0, 1, cout, (cin) * (kk) * (kk), (nb) * (oh) * (oh), 1}
 #define CONV_SHAPES_AT(tag, nb, cin, cout, kk, oh)                                           \
-    {tag " fwd", 0, 0, cout, (nb) * (oh) * (oh), (cin) * (kk) * (kk), 1},                    \
-        {tag " bwd-data", 1, 0, (cin) * (kk) * (kk), (nb) * (oh) * (oh), cout, 1},           \
-        {tag " bwd-weights", 0, 1, cout, (cin) * (kk) * (kk), (nb) * (oh) * (oh), 1}
+    CONV_FWD_AT(tag, nb, cin, cout, kk, oh), CONV_BWD_DATA_AT(tag, nb, cin, cout, kk, oh),    \
+        CONV_BWD_WEIGHTS_AT(tag, nb, cin, cout, kk, oh)
+/* the network's first conv: its input is the images, which need no gradient (src/nn/net.c
+ * passes no dx to layer 1), so a training step issues no data-gradient GEMM for it */
+#define FIRST_CONV_SHAPES_AT(tag, nb, cin, cout, kk, oh)                                     \
+    CONV_FWD_AT(tag, nb, cin, cout, kk, oh), CONV_BWD_WEIGHTS_AT(tag, nb, cin, cout, kk, oh)
 /* the baseline's convs: stride 2 at input h */
 #define CONV_SHAPES(tag, cin, cout, kk, h) CONV_SHAPES_AT(tag, BASELINE_BATCH, cin, cout, kk, (h) / 2)
+#define FIRST_CONV_SHAPES(tag, cin, cout, kk, h)                                             \
+    FIRST_CONV_SHAPES_AT(tag, BASELINE_BATCH, cin, cout, kk, (h) / 2)
 
 /* linear in -> out at batch 32: y = x W^T, dx = dy W, dW = dy^T x. */
 #define LINEAR_SHAPES(tag, in, out)                                                          \
@@ -35,7 +46,7 @@ typedef struct gemm_shape {
         {tag " bwd-weights", 1, 0, out, in, BASELINE_BATCH, 0}
 
 static const gemm_shape baseline_gemms[] = {
-    CONV_SHAPES("conv1 3->16 k7 @128", 3, 16, 7, 128),
+    FIRST_CONV_SHAPES("conv1 3->16 k7 @128", 3, 16, 7, 128),
     CONV_SHAPES("conv2 16->32 k5 @64", 16, 32, 5, 64),
     CONV_SHAPES("conv3 32->64 k5 @32", 32, 64, 5, 32),
     CONV_SHAPES("conv4 64->128 k3 @16", 64, 128, 3, 16),
@@ -50,8 +61,7 @@ static const gemm_shape baseline_gemms[] = {
  * gradient; their data gradients and the whole 8x8 layer are these GEMMs. */
 #define BEST_BATCH 64
 static const gemm_shape best_gemms[] = {
-    {"b-conv1 3->32 @64 fwd", 0, 0, 32, BEST_BATCH * 64 * 64, 27, 1},
-    {"b-conv1 3->32 @64 bwd-weights", 0, 1, 32, 27, BEST_BATCH * 64 * 64, 1},
+    FIRST_CONV_SHAPES_AT("b-conv1 3->32 @64", BEST_BATCH, 3, 32, 3, 64),
     CONV_SHAPES_AT("b-conv2 32->64 @32", BEST_BATCH, 32, 64, 3, 32),
     CONV_SHAPES_AT("b-conv3 64->128 @16", BEST_BATCH, 64, 128, 3, 16),
     CONV_SHAPES_AT("b-conv4 128->256 @8", BEST_BATCH, 128, 256, 3, 8),
