@@ -134,6 +134,8 @@ Test(config, out_of_range_names_line)
     expect_error(HEAD "[train]\nlr = 0\n", "test.ini:8: [train] lr: 0 is out of range (0, 10]");
     expect_error(HEAD "[train]\nmomentum = 1\n", "test.ini:8: [train] momentum: 1 is out of range [0, 1)");
     expect_error(HEAD "[eval]\nfar = 0.1,1\n", "test.ini:8: [eval] far: 1 is out of range (0, 1)");
+    expect_error(HEAD "[eval]\nfar = 0.1,0.01,0.1\n",
+                 "test.ini:8: [eval] far: '0.1' is listed twice");
     expect_error(HEAD "[eval]\nfolds = 11\n", "test.ini:8: [eval] folds: 11 is out of range 1 .. 10");
     expect_error(HEAD "[data]\ncrop = 0,0,0,10\n", "test.ini:8: [data] crop:");
     expect_error(HEAD "[data]\np = 1\n", "test.ini:8: [data] p: 1 is out of range 2 .. 10000");

@@ -221,6 +221,9 @@ static int parse_far(sc_config *cfg, const cfg_key *k, const char *s, char *why,
             return why_(why, wn, "'%s' is not a number", items[i]);
         if (!in_range(v[i], k->lo, k->hi, k->lo_open, k->hi_open))
             return range_why(why, wn, items[i], k->lo, k->hi, k->lo_open, k->hi_open);
+        for (int j = 0; j < i; j++)
+            if (v[j] == v[i]) /* each target is a key of metrics.json */
+                return why_(why, wn, "'%s' is listed twice", items[i]);
     }
     cfg->eval.n_far = n;
     memcpy(cfg->eval.far, v, (size_t)n * sizeof v[0]);

@@ -127,13 +127,16 @@ static void on_step(void *user, int step, int steps, double loss, double ips)
     p->r->o->on_progress(p->r->o->user, &pr);
 }
 
+/* "tar_at_far_1e-2" for a power of ten, "tar_at_far_0.05" otherwise (prefix + "_" unless
+ * the prefix ends in '='). */
 static void far_key(char *buf, size_t size, const char *prefix, double far)
 {
     double e = log10(far);
+    const char *sep = prefix[0] && prefix[strlen(prefix) - 1] == '=' ? "" : "_";
     if (fabs(e - round(e)) < 1e-9)
-        snprintf(buf, size, "%s_1e%d", prefix, (int)round(e));
+        snprintf(buf, size, "%s%s1e%d", prefix, sep, (int)round(e));
     else
-        snprintf(buf, size, "%s_%g", prefix, far);
+        snprintf(buf, size, "%s%s%g", prefix, sep, far);
 }
 
 static void json_run_info(sc_run *r, sc_json *j)
@@ -395,10 +398,15 @@ static int view1(sc_run *r)
     sc_json_free(&j);
     if (wrc != SC_OK)
         goto out;
+    char tars[256] = "";
+    for (int i = 0, len = 0; i < v.m.n_far && len < (int)sizeof tars; i++) {
+        char key[64];
+        far_key(key, sizeof key, "TAR@FAR=", v.m.far[i]);
+        len += snprintf(tars + len, sizeof tars - (size_t)len, ", %s %.4f", key, v.m.tar[i]);
+    }
     sc_run_msg(r, "test (%s, %d pairs): AUC %.4f, EER %.4f, accuracy %.4f at threshold %.4f "
-                  "(chosen on the training pairs), TAR@FAR=1e-2 %.4f, TAR@FAR=1e-3 %.4f",
-               c->data.test_pairs, test.n, v.m.auc, v.m.eer, v.m.accuracy, v.m.threshold,
-               v.m.n_far > 1 ? v.m.tar[1] : NAN, v.m.n_far > 2 ? v.m.tar[2] : NAN);
+                  "(chosen on the training pairs)%s",
+               c->data.test_pairs, test.n, v.m.auc, v.m.eer, v.m.accuracy, v.m.threshold, tars);
     rc = SC_OK;
 out:
     sc_trainer_free(&t);
