@@ -219,6 +219,38 @@ Test(runexp, resume_equals_uninterrupted, .timeout = 240)
     fx_rmtree(root);
 }
 
+/* A finished run's folder is never rewritten: not by a new run (its config.ini would no
+ * longer match its model), not by resuming its final checkpoint. */
+Test(runexp, refuses_to_overwrite_a_finished_run, .timeout = 240)
+{
+    char *root = fx_tmpdir();
+    fake_lfw(root);
+    sc_config cfg;
+    load_config(&cfg, root);
+    cr_assert_eq(sc_config_set(&cfg, "experiment.eval_every=0"), SC_OK);
+    char out[4200], ck[4300];
+    snprintf(out, sizeof out, "%s/run", root);
+    run(&cfg, out, NULL, NULL, 0, 0);
+    char *conf = slurp(out, "config.ini"), *m = slurp(out, "metrics.json");
+    sc_config other = cfg;
+    cr_assert_eq(sc_config_set(&other, "experiment.seed=9"), SC_OK);
+    sc_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.out_dir = out;
+    cr_assert_eq(sc_experiment_run(&other, &o), SC_ERR);
+    cr_assert(strstr(sc_last_error(), "already holds a run"), "%s", sc_last_error());
+    snprintf(ck, sizeof ck, "%s/model.ckpt", out);
+    memset(&o, 0, sizeof o);
+    o.out_dir = out, o.resume = ck;
+    cr_assert_eq(sc_experiment_run(&cfg, &o), SC_ERR);
+    cr_assert(strstr(sc_last_error(), "finished its 2 epochs"), "%s", sc_last_error());
+    char *conf2 = slurp(out, "config.ini"), *m2 = slurp(out, "metrics.json");
+    cr_assert_str_eq(conf2, conf, "config.ini was rewritten");
+    cr_assert_str_eq(m2, m, "metrics.json was rewritten");
+    free(conf), free(m), free(conf2), free(m2);
+    fx_rmtree(root);
+}
+
 Test(runexp, refuses_to_test_on_trained_people, .timeout = 120)
 {
     char *root = fx_tmpdir();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "siamcl/plot.h"
@@ -318,7 +319,7 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
             SC_TRY(save_checkpoint(r, t, name, NULL));
         }
     }
-    *sec_per_epoch = epochs_run ? total_s / epochs_run : 0;
+    *sec_per_epoch = epochs_run ? total_s / epochs_run : NAN; /* null: none timed here */
     return SC_OK;
 }
 
@@ -360,9 +361,19 @@ static int view1(sc_run *r)
             sc_fail_context("%s", from);
             goto out;
         }
-        if (r->o->resume)
+        char done[1200];
+        sc_run_path(r, "metrics.json", done, sizeof done);
+        if (r->o->resume && t.epoch >= c->train.epochs && access(done, F_OK) == 0) {
+            sc_fail("--resume %s: that run finished its %d epochs (results in %s): nothing to "
+                    "train; --eval-only %s evaluates it again in a new folder",
+                    from, t.epoch, done, from);
+            goto out;
+        }
+        if (r->o->resume && t.epoch < c->train.epochs)
             sc_run_msg(r, "resuming at epoch %d, step %d of %d", t.epoch + 1, t.pos + 1,
                        t.steps_per_epoch);
+        else if (r->o->resume)
+            sc_run_msg(r, "resuming: training is done, the final evaluation is not");
     }
     double spe = 0;
     if (!r->o->eval_only) {
@@ -613,6 +624,23 @@ static int check_resume_config(sc_run *r)
     return rc;
 }
 
+/* A new run (not --resume) may not write into a folder that holds another run's results:
+ * its config.ini and metrics would no longer match its model. A folder left by a run that
+ * failed before training (config.ini and log.txt only) can be used again. */
+static int refuse_finished(sc_run *r)
+{
+    static const char *results[] = {"model.ckpt", "metrics.jsonl", "metrics.json"};
+    char path[1200];
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
+        sc_run_path(r, results[i], path, sizeof path);
+        if (access(path, F_OK) == 0)
+            return sc_fail("run folder %s already holds a run (%s): choose another --out, or "
+                           "continue that run with --resume %s/model.ckpt",
+                           r->dir, path, r->dir);
+    }
+    return SC_OK;
+}
+
 int sc_experiment_run(const sc_config *cfg, sc_run_opts *opts)
 {
     sc_run *r = calloc(1, sizeof *r);
@@ -622,7 +650,7 @@ int sc_experiment_run(const sc_config *cfg, sc_run_opts *opts)
     r->t_start = now();
     opts->interrupted = 0;
     int rc = SC_ERR;
-    if (choose_dir(r) != SC_OK)
+    if (choose_dir(r) != SC_OK || (!opts->resume && refuse_finished(r) != SC_OK))
         goto out;
     snprintf(opts->run_dir, sizeof opts->run_dir, "%s", r->dir);
     char path[1200];
