@@ -186,6 +186,15 @@ Test(runexp, tiny_run_writes_every_file, .timeout = 240)
     char *m2 = slurp(out2, "metrics.json");
     double a1 = strtod(strstr(m, "\"auc\": ") + 7, NULL), a2 = strtod(strstr(m2, "\"auc\": ") + 7, NULL);
     cr_assert_float_eq(a1, a2, 1e-12, "eval-only AUC %g vs run %g", a2, a1);
+    /* ... and refuses a config that prepares the images otherwise */
+    sc_config other = cfg;
+    cr_assert_eq(sc_config_set(&other, "data.normalize=none"), SC_OK);
+    sc_run_opts o;
+    memset(&o, 0, sizeof o);
+    snprintf(out2, sizeof out2, "%s/eval2", root);
+    o.out_dir = out2, o.eval_only = path;
+    cr_assert_eq(sc_experiment_run(&other, &o), SC_ERR);
+    cr_assert(strstr(sc_last_error(), "prepared with norm_std = "), "%s", sc_last_error());
     free(m), free(m2), free(jl), free(sc);
     fx_rmtree(root);
 }

@@ -171,24 +171,67 @@ static int meta_num(sc_ckpt *ck, const char *key, double v)
     return sc_ckpt_meta_set(ck, key, buf);
 }
 
+/* The checkpoint's record of how images are prepared, as metadata key = text. */
+static const char *const prep_keys[] = {"crop", "image_size", "prep_size", "norm_mean",
+                                        "norm_std", "test_flip"};
+#define N_PREP_KEYS (sizeof prep_keys / sizeof prep_keys[0])
+
+static void prep_value(const sc_run *r, const sc_trainer *t, size_t key, char *buf, size_t n)
+{
+    const sc_data_cfg *d = &r->cfg->data;
+    const float *v = key == 3 ? t->aug.mean : t->aug.std;
+    switch (key) {
+    case 0:
+        if (d->crop_w > 0)
+            snprintf(buf, n, "%d,%d,%d,%d", d->crop_x, d->crop_y, d->crop_w, d->crop_h);
+        else
+            snprintf(buf, n, "none");
+        break;
+    case 1:
+        snprintf(buf, n, "%.9g", (double)t->in_size);
+        break;
+    case 2:
+        snprintf(buf, n, "%.9g", (double)r->ds.size);
+        break;
+    case 3:
+    case 4:
+        snprintf(buf, n, "%.9g,%.9g,%.9g", v[0], v[1], v[2]);
+        break;
+    default:
+        snprintf(buf, n, "%.9g", (double)d->test_flip);
+    }
+}
+
+/* --eval-only must prepare the test images as the checkpoint's training did: the network
+ * checks only shapes, and another crop or normalisation gives a plausible, wrong AUC. */
+static int check_eval_prep(const sc_run *r, const sc_trainer *t, const sc_ckpt *ck,
+                           const char *from)
+{
+    char want[256], have[256];
+    for (size_t i = 0; i < N_PREP_KEYS; i++) {
+        if (sc_ckpt_meta_get(ck, prep_keys[i], want, sizeof want) != SC_OK)
+            continue; /* not recorded: nothing to compare */
+        prep_value(r, t, i, have, sizeof have);
+        if (strcmp(want, have) != 0)
+            return sc_fail("--eval-only %s: the checkpoint's images were prepared with %s = %s, "
+                           "this config gives %s: evaluate with its run's config.ini",
+                           from, prep_keys[i], want, have);
+    }
+    return SC_OK;
+}
+
 /* model.ckpt (or another name): parameters, position, history, and what the verification
  * system needs to prepare images exactly as in training. */
 static int save_checkpoint(sc_run *r, sc_trainer *t, const char *name, const sc_v1_result *res)
 {
     sc_ckpt ck;
     SC_TRY(sc_trainer_checkpoint(t, &ck));
-    const sc_data_cfg *d = &r->cfg->data;
     char buf[256], path[1200];
     int rc = SC_OK;
-    snprintf(buf, sizeof buf, "%d,%d,%d,%d", d->crop_x, d->crop_y, d->crop_w, d->crop_h);
-    rc |= sc_ckpt_meta_set(&ck, "crop", d->crop_w > 0 ? buf : "none");
-    rc |= meta_num(&ck, "image_size", t->in_size);
-    rc |= meta_num(&ck, "prep_size", r->ds.size);
-    snprintf(buf, sizeof buf, "%.9g,%.9g,%.9g", t->aug.mean[0], t->aug.mean[1], t->aug.mean[2]);
-    rc |= sc_ckpt_meta_set(&ck, "norm_mean", buf);
-    snprintf(buf, sizeof buf, "%.9g,%.9g,%.9g", t->aug.std[0], t->aug.std[1], t->aug.std[2]);
-    rc |= sc_ckpt_meta_set(&ck, "norm_std", buf);
-    rc |= meta_num(&ck, "test_flip", d->test_flip);
+    for (size_t i = 0; i < N_PREP_KEYS; i++) {
+        prep_value(r, t, i, buf, sizeof buf);
+        rc |= sc_ckpt_meta_set(&ck, prep_keys[i], buf);
+    }
     rc |= meta_num(&ck, "embedding_dim", sc_net_out_dim(t->net));
     rc |= meta_num(&ck, "seed", (double)r->cfg->experiment.seed);
     rc |= sc_ckpt_meta_set(&ck, "name", r->cfg->experiment.name);
@@ -354,8 +397,10 @@ static int view1(sc_run *r)
         sc_ckpt ck;
         if (sc_ckpt_read(from, &ck) != SC_OK)
             goto out;
-        int ok = r->o->eval_only ? sc_ckpt_to_net(&ck, t.net)
-                                 : (sc_trainer_restore(&t, &ck) == SC_OK ? restore_history(r, &ck) : SC_ERR);
+        int ok = r->o->eval_only
+                     ? (check_eval_prep(r, &t, &ck, from) == SC_OK ? sc_ckpt_to_net(&ck, t.net)
+                                                                    : SC_ERR)
+                     : (sc_trainer_restore(&t, &ck) == SC_OK ? restore_history(r, &ck) : SC_ERR);
         sc_ckpt_free(&ck);
         if (ok != SC_OK) {
             sc_fail_context("%s", from);
