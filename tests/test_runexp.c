@@ -210,8 +210,13 @@ Test(runexp, resume_equals_uninterrupted, .timeout = 240)
     snprintf(a, sizeof a, "%s/straight", root);
     snprintf(b, sizeof b, "%s/stopped", root);
     run(&cfg, a, NULL, NULL, 0, 0);
-    run(&cfg, b, NULL, NULL, 3, 1); /* 5 steps per epoch: stop in the middle of epoch 1 */
     snprintf(ck, sizeof ck, "%s/model.ckpt", b);
+    sc_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.out_dir = b, o.stop_after_steps = 3; /* 5 steps per epoch: stop in the middle of epoch 1 */
+    cr_assert_eq(sc_experiment_run(&cfg, &o), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(o.interrupted, 1);
+    cr_assert_str_eq(o.resume_from, ck, "the checkpoint to resume from");
     run(&cfg, b, ck, NULL, 4, 1);   /* stop again in epoch 2 */
     run(&cfg, b, ck, NULL, 0, 0);   /* and finish */
     char *ja = slurp(a, "metrics.jsonl"), *jb = slurp(b, "metrics.jsonl");
@@ -326,6 +331,18 @@ Test(runexp, view2_protocol_trains_one_model_per_fold, .timeout = 300)
         free(ck);
     }
     free(m), free(sc);
+    /* stopped in a fold: a clean interrupt (status 130 in runexp) that offers no --resume,
+       which View 2 refuses */
+    sc_run_opts o;
+    memset(&o, 0, sizeof o);
+    snprintf(out, sizeof out, "%s/v2stop", root);
+    o.out_dir = out, o.stop_after_steps = 1;
+    cr_assert_eq(sc_experiment_run(&cfg, &o), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(o.interrupted, 1);
+    cr_assert_str_eq(o.resume_from, "");
+    char *log = slurp(out, "log.txt");
+    cr_assert(strstr(log, "View 2 runs cannot be resumed"), "%s", log);
+    free(log);
     fx_rmtree(root);
 }
 

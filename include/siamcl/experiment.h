@@ -31,6 +31,8 @@ typedef struct sc_run_opts {
     /* results */
     char run_dir[1024];
     int interrupted; /* stopped by `stop`: a checkpoint to resume from was written */
+    char resume_from[1100]; /* when interrupted: the checkpoint --resume takes ("" = the run
+                               cannot be resumed: View 2 trains each fold from scratch) */
 } sc_run_opts;
 
 /* Runs the experiment described by cfg (already checked). SC_ERR with a one-line reason on

@@ -198,8 +198,11 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.interrupted) {
-        fprintf(stderr, "runexp: interrupted; checkpoint in %s (continue with --resume %s/model.ckpt)\n",
-                o.run_dir, o.run_dir);
+        if (o.resume_from[0])
+            fprintf(stderr, "runexp: interrupted; continue with --resume %s\n", o.resume_from);
+        else
+            fprintf(stderr, "runexp: interrupted; this run cannot be resumed (see %s/log.txt)\n",
+                    o.run_dir);
         return 130;
     }
     if (u.quiet)

@@ -311,9 +311,16 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
         if (stopped) {
             SC_TRY(save_checkpoint(r, t, ckpt_name, NULL));
             r->o->interrupted = 1;
-            sc_run_msg(r, "interrupted at epoch %d, step %d: checkpoint %s/%s written; continue "
-                          "with --resume %s/%s", t->epoch + 1, t->pos, r->dir, ckpt_name, r->dir,
-                       ckpt_name);
+            if (fold) { /* view2() refuses --resume: say so rather than advise it */
+                sc_run_msg(r, "interrupted in fold %d at epoch %d, step %d: View 2 runs cannot "
+                              "be resumed (each fold trains from scratch); run again",
+                           fold, t->epoch + 1, t->pos);
+                return SC_OK;
+            }
+            sc_run_path(r, ckpt_name, r->o->resume_from, sizeof r->o->resume_from);
+            sc_run_msg(r, "interrupted at epoch %d, step %d: checkpoint %s written; continue "
+                          "with --resume %s", t->epoch + 1, t->pos, r->o->resume_from,
+                       r->o->resume_from);
             return SC_OK;
         }
         if (r->ctx->profile) { /* training kernels only: reported before any evaluation */
@@ -352,8 +359,11 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
         int rc = sc_json_append(&j, jsonl);
         sc_json_free(&j);
         SC_TRY(rc);
-        sc_run_msg(r, "%sepoch %d/%d: loss %.5f, %.1f s, %.0f images/s%s", fold ? "fold " : "",
-                   t->epoch, c->train.epochs, loss, secs, ips, line);
+        char which[32] = "";
+        if (fold)
+            snprintf(which, sizeof which, "fold %d, ", fold);
+        sc_run_msg(r, "%sepoch %d/%d: loss %.5f, %.1f s, %.0f images/s%s", which, t->epoch,
+                   c->train.epochs, loss, secs, ips, line);
         SC_TRY(save_checkpoint(r, t, ckpt_name, NULL));
         int every = c->train.checkpoint_every;
         if (every > 0 && t->epoch % every == 0) {
@@ -492,8 +502,12 @@ static int view2_fold(sc_run *r, const sc_pairs *all, const sc_people *people, i
         goto out;
     r->n_loss = r->n_auc = 0;
     snprintf(name, sizeof name, "fold%02d.ckpt", f + 1);
-    if (train_loop(r, &t, &train, &test, f + 1, name, spe) != SC_OK || r->o->interrupted)
+    if (train_loop(r, &t, &train, &test, f + 1, name, spe) != SC_OK)
         goto out;
+    if (r->o->interrupted) { /* not an error: view2() stops cleanly */
+        rc = SC_OK;
+        goto out;
+    }
     sc_v1_result v;
     if (sc_eval_view1(r, &t, &train, &test, 0, &v) != SC_OK ||
         save_checkpoint(r, &t, name, &v) != SC_OK)
@@ -694,6 +708,7 @@ int sc_experiment_run(const sc_config *cfg, sc_run_opts *opts)
     r->cfg = cfg, r->o = opts;
     r->t_start = now();
     opts->interrupted = 0;
+    opts->resume_from[0] = '\0';
     int rc = SC_ERR;
     if (choose_dir(r) != SC_OK || (!opts->resume && refuse_finished(r) != SC_OK))
         goto out;

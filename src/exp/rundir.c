@@ -16,7 +16,7 @@ void sc_run_path(const sc_run *r, const char *name, char *buf, size_t size)
 
 void sc_run_msg(sc_run *r, const char *fmt, ...)
 {
-    char line[2048];
+    char line[16384]; /* the SIAMCL_PROFILE table is up to 8 KB */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
