@@ -562,6 +562,9 @@ Test(facedb, program_default_model)
     setenv("SIAMCL_MODEL", "/nonexistent/model.ckpt", 1);
     RUN(2, "--db", f.db, "enroll", "Ada", f.photo[0]);
     cr_assert(strstr(out, "/nonexistent/model.ckpt ($SIAMCL_MODEL) is not readable"), "%s", out);
+    cr_assert_neq(access(f.db, F_OK), 0, "a failed first enroll left a store behind");
+    RUN(2, "--db", f.db, "--model", f.ckpt, "enroll", "Ada", "/nonexistent.png");
+    cr_assert_neq(access(f.db, F_OK), 0, "a first enroll of a bad photo left a store behind");
     setenv("SIAMCL_MODEL", f.ckpt, 1);
     RUN(0, "--db", f.db, "enroll", "Ada", f.photo[0]);
     RUN(0, "--db", f.db, "list");

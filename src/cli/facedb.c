@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,7 +306,10 @@ static int open_model(const args *a, session *s)
 {
     const char *path = a->model;
     sc_store_model sm;
-    if (!path) {
+    if (!path && !s->st) { /* no store yet (a first enroll) */
+        if (!(path = default_model()))
+            return EXIT_ERR;
+    } else if (!path) {
         if (sc_store_get_model(s->st, &sm) != SC_OK)
             return lib_err();
         if (!sm.fingerprint[0] && !(path = default_model()))
@@ -330,7 +334,7 @@ static int open_model(const args *a, session *s)
         return lib_err();
     int rc = EXIT_YES;
     if (sc_model_info_from_ckpt(&ck, &info) != SC_OK ||
-        sc_store_check_model(s->st, &info, name) != SC_OK)
+        (s->st && sc_store_check_model(s->st, &info, name) != SC_OK))
         rc = lib_err();
     if (rc == EXIT_YES)
         rc = open_device(a, s);
@@ -367,22 +371,44 @@ static int cmd_enroll(const args *a, session *s)
     int rc;
     if ((rc = need(a, 2, -1, "enroll NAME PHOTO... [--add] [--model CKPT]")) != EXIT_YES)
         return rc;
-    if ((rc = open_store(a, s, SC_STORE_CREATE)) != EXIT_YES)
-        return rc;
     const char *name = a->pos[1];
     /* cheap refusals before the network is built (the transaction checks again) */
     if (sc_person_name_check(name) != SC_OK)
         return lib_err();
-    int known = sc_store_person_find(s->st, name, NULL);
-    if (known < 0)
-        return lib_err();
-    if (known && !a->add)
-        return err("%s is already enrolled (add photos with --add, or remove them first)", name);
+    if (!a->db)
+        return err("--db FILE is required for enroll");
+    /* A store that does not exist yet is created only once the photos are embedded, so a
+     * missing model or a bad photo leaves no empty store behind. */
+    if (access(a->db, F_OK) == 0) {
+        if ((rc = open_store(a, s, SC_STORE_CREATE)) != EXIT_YES)
+            return rc;
+        int known = sc_store_person_find(s->st, name, NULL);
+        if (known < 0)
+            return lib_err();
+        if (known && !a->add)
+            return err("%s is already enrolled (add photos with --add, or remove them first)",
+                       name);
+    } else if (errno != ENOENT) {
+        return err("store %s: %s", a->db, strerror(errno));
+    }
     if ((rc = open_model(a, s)) != EXIT_YES)
         return rc;
+    int n = a->npos - 2;
+    float *emb = malloc(sizeof *emb * (size_t)n * s->em.dim);
+    uint64_t *hashes = malloc(sizeof *hashes * (size_t)n);
     sc_enroll_result r;
-    if (sc_facedb_enroll(s->st, &s->em, name, a->pos + 2, a->npos - 2, a->add, &r) != SC_OK)
-        return lib_err();
+    if (!emb || !hashes)
+        rc = err("out of memory");
+    else if (sc_embed_images(&s->em, a->pos + 2, n, emb, hashes) != SC_OK)
+        rc = err("enroll %s: nothing enrolled: %s", name, sc_last_error());
+    else if (!s->st)
+        rc = open_store(a, s, SC_STORE_CREATE);
+    if (rc == EXIT_YES && sc_facedb_enroll_embeddings(s->st, &s->em.info, s->em.model_path, name,
+                                                      emb, hashes, n, a->add, &r) != SC_OK)
+        rc = lib_err();
+    free(emb), free(hashes);
+    if (rc != EXIT_YES)
+        return rc;
     if (a->json) {
         printf("{\"command\": \"enroll\", \"name\": ");
         json_str(name);
