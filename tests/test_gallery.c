@@ -414,6 +414,105 @@ Test(store, people_and_templates)
     remove_store(path);
 }
 
+/* Rewrites template `id`'s blob through edit(bytes, n) (n may change). */
+static void patch_template(const char *path, long long id, int (*edit)(unsigned char *, int))
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT embedding FROM templates WHERE id = ?1", -1, &s,
+                                    NULL), SQLITE_OK);
+    sqlite3_bind_int64(s, 1, id);
+    cr_assert_eq(sqlite3_step(s), SQLITE_ROW, "no template %lld", id);
+    unsigned char buf[1024];
+    int n = sqlite3_column_bytes(s, 0);
+    cr_assert(n <= (int)sizeof buf);
+    memcpy(buf, sqlite3_column_blob(s, 0), (size_t)n);
+    sqlite3_finalize(s);
+    n = edit(buf, n);
+    cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE templates SET embedding = ?2 WHERE id = ?1", -1,
+                                    &s, NULL), SQLITE_OK);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_blob(s, 2, buf, n, SQLITE_TRANSIENT);
+    cr_assert_eq(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static int flip_a_bit(unsigned char *b, int n) { return b[5] ^= 0x10, n; }
+static int drop_sum(unsigned char *b, int n) { return (void)b, n - 8; }
+static int put_nan(unsigned char *b, int n)
+{
+    float v = NAN;
+    memcpy(b + 4, &v, sizeof v);
+    return n;
+}
+
+/* Reads of person `name`'s templates and the whole-store check, failing with `why` (NULL:
+ * both pass). */
+static void expect_reads(const char *path, const char *name, const char *why)
+{
+    sc_store *st;
+    cr_assert_eq(sc_store_open(&st, path, 0), SC_OK, "%s", sc_last_error());
+    long long id;
+    cr_assert_eq(sc_store_person_find(st, name, &id), 1);
+    float *t = NULL;
+    int nt;
+    int a = sc_store_person_templates(st, id, 16, &t, &nt);
+    char first[512];
+    snprintf(first, sizeof first, "%s", sc_last_error());
+    int b = sc_store_check(st);
+    free(t);
+    if (!why) {
+        cr_assert(a == SC_OK && b == SC_OK, "%s / %s", first, sc_last_error());
+    } else {
+        cr_assert(a == SC_ERR && strstr(first, why), "reading: %s", first);
+        cr_assert(b == SC_ERR && strstr(sc_last_error(), why), "check: %s", sc_last_error());
+    }
+    sc_store_close(st);
+}
+
+/* A changed byte inside a template is invisible to SQLite: the checksum catches it, and
+ * stores written before checksums (format 1) still read, and gain them on their next write. */
+Test(store, template_damage_is_caught_and_old_stores_upgrade)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "sum");
+    make_store(path, 2); /* templates 1-3: person 0, 4-6: person 1 */
+    expect_reads(path, "person 0", NULL);
+    patch_template(path, 2, flip_a_bit);
+    expect_reads(path, "person 0", "does not match its checksum");
+    patch_template(path, 2, flip_a_bit);
+    patch_template(path, 3, drop_sum); /* a format 2 row without its sum */
+    expect_reads(path, "person 0", "and their checksum");
+    remove_store(path);
+
+    /* the same store as format 1 wrote it: no sums, no checked_from */
+    make_store(path, 2);
+    for (long long id = 1; id <= 6; id++)
+        patch_template(path, id, drop_sum);
+    sql(path, "DELETE FROM store WHERE key = 'checked_from'; PRAGMA user_version = 1;");
+    expect_reads(path, "person 1", NULL);
+    sc_store *st;
+    cr_assert_eq(sc_store_open(&st, path, 0), SC_OK, "%s", sc_last_error());
+    sc_model_info m = fake_model("0123456789abcdef", 16);
+    float e[16];
+    test_rand(e, 16, 9, -1, 1);
+    uint64_t h = 99;
+    sc_enroll_result r;
+    cr_assert_eq(sc_facedb_enroll_embeddings(st, &m, "m.ckpt", "Ada", e, &h, 1, 0, &r), SC_OK,
+                 "%s", sc_last_error());
+    sc_store_close(st);
+    expect_reads(path, "person 0", NULL); /* old rows still read, the new one too */
+    expect_reads(path, "Ada", NULL);
+    patch_template(path, 7, flip_a_bit); /* Ada's row was written with a sum */
+    expect_reads(path, "Ada", "does not match its checksum");
+    patch_template(path, 7, flip_a_bit);
+    patch_template(path, 5, put_nan); /* an old row has only its values to go by */
+    expect_reads(path, "person 1", "non-finite");
+    remove_store(path);
+}
+
 Test(store, readers_are_not_blocked_by_a_writer)
 {
     char path[256];

@@ -21,7 +21,10 @@
 #include "siamcl/gallery.h"
 
 #define SC_STORE_APPLICATION_ID 0x53434644 /* "SCFD" */
-#define SC_STORE_FORMAT 1
+/* Format 2: each template's blob ends with an 8-byte checksum of its floats (rows written
+ * while the store was at format 1 have none; "checked_from" in the store table is the
+ * first template id that must). A format 1 store is raised to 2 by its next write. */
+#define SC_STORE_FORMAT 2
 #define SC_NAME_MAX 256                    /* bytes of a person's name */
 
 typedef struct sc_store sc_store;

@@ -2,6 +2,7 @@
  * fail), the schema, transactions and the model binding. Rows are in store_rows.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,9 @@ static int init_schema(sc_store *st)
         return objects > 0 ? SC_OK : SC_ERR;
     }
     char sql[2048];
-    snprintf(sql, sizeof sql, "%s PRAGMA application_id = %d; PRAGMA user_version = %d;",
+    snprintf(sql, sizeof sql,
+             "%s INSERT INTO store (key, value) VALUES ('checked_from', '1'); "
+             "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              schema_sql, SC_STORE_APPLICATION_ID, SC_STORE_FORMAT);
     if (sc_store_exec(st, sql, "creating the schema") != SC_OK ||
         sc_store_exec(st, "COMMIT", "committing the new store") != SC_OK) {
@@ -184,6 +187,8 @@ static int configure(sc_store *st)
     return SC_OK;
 }
 
+static int get_value(sc_store *st, const char *key, char *buf, size_t size);
+
 static int validate(sc_store *st, unsigned flags)
 {
     long long app, version, objects;
@@ -209,6 +214,15 @@ static int validate(sc_store *st, unsigned flags)
         return sc_fail("store %s: format %lld is not a valid facedb format: the file is "
                        "damaged", st->path, version);
     SC_TRY(check_schema(st));
+    st->format = (int)version;
+    st->checked_from = LLONG_MAX; /* format 1: no template has a checksum */
+    if (version >= 2) {
+        char from[32], *end;
+        SC_TRY(get_value(st, "checked_from", from, sizeof from));
+        st->checked_from = strtoll(from, &end, 10);
+        if (!from[0] || *end || st->checked_from < 1)
+            return sc_fail("store %s: its checked_from record ('%s') is damaged", st->path, from);
+    }
     /* WAL is a property of the file; set once, checked every time. */
     sqlite3_stmt *s;
     SC_TRY(sc_store_prepare(st, &s, "PRAGMA journal_mode = WAL"));

@@ -10,7 +10,12 @@ struct sc_store {
     sqlite3 *db;
     char path[1024];
     char warning[1200];
+    int format;              /* the file's user_version */
+    long long checked_from;  /* templates from this id on carry a checksum */
 };
+
+/* Bytes of a template's checksum, after its floats. */
+#define SC_TEMPLATE_SUM_BYTES 8
 
 /* "store PATH: WHAT: sqlite's message (hint)" and SC_ERR. */
 int sc_store_fail(sc_store *st, int code, const char *what);

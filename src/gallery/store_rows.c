@@ -1,12 +1,21 @@
 /* People and templates in the store: the rows every command reads and writes. Embeddings are
  * stored as BLOBs of dim little-endian float32 (the byte order of every platform OpenCL
- * runs on here), checked for size whenever read. */
+ * runs on here) and, from format 2, their checksum; checked whenever read. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "siamcl/util.h"
 #include "store_internal.h"
+
+/* The checksum of a template's floats (FNV-1a, 64 bits: against damage, not tampering;
+ * anyone who can write the file can write a matching sum). */
+static uint64_t template_sum(const void *floats, size_t bytes)
+{
+    return sc_fnv1a64(floats, bytes, SC_FNV_INIT);
+}
 
 int sc_person_name_check(const char *name)
 {
@@ -115,11 +124,29 @@ int sc_store_template_add(sc_store *st, long long person, const float *emb, int 
     *duplicate = rc == SQLITE_ROW;
     if (*duplicate)
         return SC_OK;
-    SC_TRY(sc_store_prepare(st, &s,
-                            "INSERT INTO templates (person, embedding, model, photo_hash, created) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    if (st->format < 2) /* raise a format 1 store: rows from here on carry checksums */
+        SC_TRY(sc_store_exec(st,
+                             "INSERT OR REPLACE INTO store (key, value) VALUES ('checked_from', "
+                             "(SELECT coalesce(max(id), 0) + 1 FROM templates)); "
+                             "PRAGMA user_version = 2;",
+                             "raising the store to format 2"));
+    st->format = 2;
+    size_t fb = sizeof(float) * (size_t)dim;
+    unsigned char *blob = malloc(fb + SC_TEMPLATE_SUM_BYTES);
+    if (!blob)
+        return sc_fail("out of memory");
+    uint64_t sum = template_sum(emb, fb);
+    memcpy(blob, emb, fb);
+    memcpy(blob + fb, &sum, sizeof sum);
+    rc = sc_store_prepare(st, &s,
+                          "INSERT INTO templates (person, embedding, model, photo_hash, created) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (rc != SC_OK) {
+        free(blob);
+        return rc;
+    }
     sqlite3_bind_int64(s, 1, person);
-    sqlite3_bind_blob(s, 2, emb, (int)(sizeof(float) * (size_t)dim), SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, blob, (int)(fb + SC_TEMPLATE_SUM_BYTES), free);
     sqlite3_bind_text(s, 3, fingerprint, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)time(NULL));
@@ -128,13 +155,32 @@ int sc_store_template_add(sc_store *st, long long person, const float *emb, int 
     return rc == SQLITE_DONE ? SC_OK : sc_store_fail(st, rc, "adding a template");
 }
 
-/* Size check of one embedding column. */
-static int blob_ok(sc_store *st, sqlite3_stmt *s, int col, int dim, long long id)
+/* One template column into out[dim]: its size, its checksum (rows that must have one) and
+ * finite values. Damage SQLite cannot see, a changed byte inside a blob, fails here instead
+ * of silently moving a distance (a genuine person turned away, or worse, let in). */
+static int template_read(sc_store *st, sqlite3_stmt *s, int col, int dim, long long id,
+                         float *out)
 {
+    size_t fb = sizeof(float) * (size_t)dim;
     int bytes = sqlite3_column_bytes(s, col);
-    if (bytes != (int)(sizeof(float) * (size_t)dim))
-        return sc_fail("store %s: template %lld holds %d bytes, not %d floats: the file is "
-                       "damaged", st->path, id, bytes, dim);
+    const unsigned char *b = sqlite3_column_blob(s, col);
+    int summed = bytes == (int)(fb + SC_TEMPLATE_SUM_BYTES);
+    if (!summed && !(bytes == (int)fb && id < st->checked_from))
+        return sc_fail("store %s: template %lld holds %d bytes, not %d floats%s: the file is "
+                       "damaged", st->path, id, bytes, dim,
+                       id < st->checked_from ? "" : " and their checksum");
+    if (summed) {
+        uint64_t want;
+        memcpy(&want, b + fb, sizeof want);
+        if (template_sum(b, fb) != want)
+            return sc_fail("store %s: template %lld does not match its checksum: the file is "
+                           "damaged (restore it from a backup)", st->path, id);
+    }
+    memcpy(out, b, fb);
+    for (int i = 0; i < dim; i++)
+        if (!isfinite(out[i]))
+            return sc_fail("store %s: template %lld has a non-finite value: the file is "
+                           "damaged", st->path, id);
     return SC_OK;
 }
 
@@ -149,17 +195,17 @@ int sc_store_person_templates(sc_store *st, long long person, int dim, float **e
     int rc, cap = 0, err = SC_OK;
     float *e = NULL;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = blob_ok(st, s, 1, dim, sqlite3_column_int64(s, 0));
-        if (err == SC_OK && *n == cap) {
+        if (*n == cap) {
             cap = cap ? 2 * cap : 4;
             float *m = realloc(e, sizeof *e * (size_t)cap * dim);
             err = m ? SC_OK : sc_fail("out of memory");
             if (m)
                 e = m;
         }
+        if (err == SC_OK)
+            err = template_read(st, s, 1, dim, sqlite3_column_int64(s, 0), e + (size_t)*n * dim);
         if (err != SC_OK)
             break;
-        memcpy(e + (size_t)*n * dim, sqlite3_column_blob(s, 1), sizeof *e * (size_t)dim);
         (*n)++;
     }
     sqlite3_finalize(s);
@@ -253,8 +299,7 @@ int sc_store_load(sc_store *st, sc_gallery *g)
         if (rc != SQLITE_ROW || err != SC_OK)
             break;
         long long tid = sqlite3_column_int64(s, 2);
-        err = blob_ok(st, s, 3, g->dim, tid);
-        if (err == SC_OK && strcmp((const char *)sqlite3_column_text(s, 4), m.fingerprint) != 0)
+        if (strcmp((const char *)sqlite3_column_text(s, 4), m.fingerprint) != 0)
             err = sc_fail("store %s: template %lld was made by model %s, the store's is %s: the "
                           "file is damaged", st->path, tid, sqlite3_column_text(s, 4),
                           m.fingerprint);
@@ -273,8 +318,9 @@ int sc_store_load(sc_store *st, sc_gallery *g)
             }
             buf = nb;
         }
-        memcpy(buf + (size_t)cnt * g->dim, sqlite3_column_blob(s, 3),
-               sizeof *buf * (size_t)g->dim);
+        err = template_read(st, s, 3, g->dim, tid, buf + (size_t)cnt * g->dim);
+        if (err != SC_OK)
+            break;
         cnt++;
     }
     sqlite3_finalize(s);
@@ -313,17 +359,21 @@ int sc_store_check(sc_store *st)
         return sc_fail("store %s: %lld templates belong to nobody", st->path, bad);
     sc_store_model m;
     SC_TRY(sc_store_get_model(st, &m));
-    SC_TRY(sc_store_prepare(st, &s,
-                            "SELECT count(*) FROM templates WHERE length(embedding) != ?1 OR "
-                            "model != ?2"));
-    sqlite3_bind_int(s, 1, (int)sizeof(float) * m.dim);
-    sqlite3_bind_text(s, 2, m.fingerprint, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    bad = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    /* every template: its model, size, checksum and values */
+    SC_TRY(sc_store_prepare(st, &s, "SELECT id, embedding, model FROM templates ORDER BY id"));
+    float *e = malloc(sizeof *e * (size_t)(m.dim > 0 ? m.dim : 1));
+    int err = e ? SC_OK : sc_fail("out of memory");
+    while (err == SC_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(s, 0);
+        if (strcmp((const char *)sqlite3_column_text(s, 2), m.fingerprint) != 0)
+            err = sc_fail("store %s: template %lld was made by model %s, the store's is %s",
+                          st->path, id, sqlite3_column_text(s, 2), m.fingerprint);
+        else
+            err = template_read(st, s, 1, m.dim, id, e);
+    }
     sqlite3_finalize(s);
-    if (rc != SQLITE_ROW)
-        return sc_store_fail(st, rc, "checking templates");
-    if (bad)
-        return sc_fail("store %s: %lld templates have the wrong size or model", st->path, bad);
-    return SC_OK;
+    free(e);
+    if (err == SC_OK && rc != SQLITE_DONE)
+        err = sc_store_fail(st, rc, "checking templates");
+    return err;
 }
