@@ -70,6 +70,7 @@ static void save_ckpt(sc_net *net, const char *path, const char *flip, const cha
     const char *kv[][2] = {{"image_size", "16"},
                            {"prep_size", "20"},
                            {"crop", "2,2,28,28"},
+                           {"crop_frame", "32x32"},
                            {"norm_mean", "0.5,0.45,0.4"},
                            {"norm_std", "0.25,0.2,0.3"},
                            {"test_flip", flip},
@@ -163,6 +164,37 @@ Test(embed, prepares_photos_as_the_checkpoint_says)
     free(want);
     sc_tensor_free(&xt);
     sc_net_free(net);
+
+    /* the crop box was set on 32x32 images: a photo framed the same at twice the size gets
+       it scaled (the box filter sees the same areas), one of another shape is refused */
+    cr_assert(e.info.prep.frame_w == 32 && e.info.prep.frame_h == 32);
+    cr_assert_eq(sc_image_load(f.photo[3], &img), SC_OK);
+    for (int k = 0; k < 2; k++) {
+        int W = 2 * SIDE, H = k ? 3 * SIDE / 2 : 2 * SIDE;
+        uint16_t *big = malloc(sizeof *big * (size_t)W * H * 3);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int c = 0; c < 3; c++)
+                    big[((size_t)y * W + x) * 3 + c] =
+                        img.px[((size_t)(y * SIDE / H) * SIDE + x / 2) * 3 + c];
+        char path[4200];
+        snprintf(path, sizeof path, "%s/big%d.png", f.dir, k);
+        fx_png(path, W, H, PNG_COLOR_TYPE_RGB, 8, big, NULL, 0, 0, NULL, 0);
+        free(big);
+        float scaled[16];
+        uint64_t hash;
+        const char *one[1] = {path};
+        int rc = sc_embed_images(&e, one, 1, scaled, &hash);
+        if (!k) {
+            cr_assert_eq(rc, SC_OK, "%s", sc_last_error());
+            cr_assert(dist(scaled, got, 16) < 0.02, "2x photo: distance %g to the original",
+                      dist(scaled, got, 16));
+        } else {
+            cr_assert_eq(rc, SC_ERR);
+            cr_assert(strstr(sc_last_error(), "was set on 32x32 images"), "%s", sc_last_error());
+        }
+    }
+    sc_image_free(&img);
 
     /* test_flip: the mean of the photo's and its mirror's embeddings */
     sc_embedder ef;

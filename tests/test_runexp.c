@@ -175,7 +175,8 @@ Test(runexp, tiny_run_writes_every_file, .timeout = 240)
     cr_assert_eq(sc_ckpt_read(path, &ck), SC_OK, "%s", sc_last_error());
     char v[64];
     const char *meta[] = {"threshold_eer", "threshold_far_0.01", "threshold_far_0.001",
-                          "image_size", "prep_size", "norm_mean", "norm_std", "crop", "embedding_dim"};
+                          "image_size", "prep_size", "norm_mean", "norm_std", "crop", "crop_frame",
+                          "embedding_dim"};
     for (size_t i = 0; i < sizeof meta / sizeof *meta; i++)
         cr_assert_eq(sc_ckpt_meta_get(&ck, meta[i], v, sizeof v), SC_OK, "%s", sc_last_error());
     sc_ckpt_free(&ck);

@@ -51,6 +51,10 @@ typedef struct sc_prep {
     /* Crop box in source pixels, applied before resizing; crop_w <= 0 or crop_h <= 0 means
      * the whole image. A box that does not fit inside an image is an error (naming it). */
     int crop_x, crop_y, crop_w, crop_h;
+    /* The image size the box was set on, or 0 x 0: the box as is (training). An image of
+     * another size gets the box scaled to it (facedb: a 500 x 500 photo framed like LFW's
+     * 250 x 250 ones), and one of another shape is an error. */
+    int frame_w, frame_h;
 } sc_prep;
 
 /* Crops and resizes `img` to out[3][S][S] (uint8, CHW). Downscaling averages the covered

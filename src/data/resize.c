@@ -92,6 +92,16 @@ int sc_image_prepare(const sc_image *img, const sc_prep *p, const char *name, ui
         cy = p->crop_y;
         cw = p->crop_w;
         ch = p->crop_h;
+        if (p->frame_w > 0 && p->frame_h > 0 && (img->w != p->frame_w || img->h != p->frame_h)) {
+            double sx = (double)img->w / p->frame_w, sy = (double)img->h / p->frame_h;
+            if (fabs(sx / sy - 1.0) > 0.05)
+                return sc_fail("%s: the image is %dx%d, but the crop box (%d,%d,%d,%d) was set on "
+                               "%dx%d images: give one framed like those (same shape, the face "
+                               "where theirs is)", name, img->w, img->h, cx, cy, cw, ch,
+                               p->frame_w, p->frame_h);
+            cx = (int)lround(cx * sx), cw = (int)lround(cw * sx);
+            cy = (int)lround(cy * sy), ch = (int)lround(ch * sy);
+        }
         if ((long)cx + cw > img->w || (long)cy + ch > img->h)
             return sc_fail("%s: crop box %dx%d at (%d, %d) does not fit the %dx%d image", name, cw,
                            ch, cx, cy, img->w, img->h);

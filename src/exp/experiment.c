@@ -30,12 +30,21 @@ static int load_pairs(sc_run *r, const char *list, sc_pairs *out)
 static int open_dataset(sc_run *r, int *ids, int n)
 {
     const sc_data_cfg *d = &r->cfg->data;
-    sc_prep prep = {d->image_size, d->crop_x, d->crop_y, d->crop_w, d->crop_h};
+    sc_prep prep = {d->image_size, d->crop_x, d->crop_y, d->crop_w, d->crop_h, 0, 0};
     sc_dataset_opts o;
     sc_dataset_opts_default(&o);
     o.cache_dir = d->cache[0] ? d->cache : NULL;
     double t0 = now();
     SC_TRY(sc_dataset_open_lfw(&r->ds, r->ctx, &r->lfw, ids, n, &prep, &o));
+    if (d->crop_w > 0 && n > 0) { /* the frame the box is set on, for facedb's photos */
+        char rel[1024], path[2100];
+        sc_image img;
+        SC_TRY(sc_lfw_image_relpath(&r->lfw, ids[0], rel, sizeof rel));
+        snprintf(path, sizeof path, "%s/%s", r->lfw.root, rel);
+        SC_TRY(sc_image_load(path, &img));
+        r->frame_w = img.w, r->frame_h = img.h;
+        sc_image_free(&img);
+    }
     sc_run_msg(r, "data: %d images %dx%d ready on the device in %.1f s (%.1f MiB)%s%s", r->ds.count,
                r->ds.size, r->ds.size, now() - t0, sc_dataset_device_bytes(&r->ds) / 1048576.0,
                r->ds.cache_status == SC_CACHE_HIT ? ", from the cache " : "",
@@ -173,7 +182,7 @@ static int meta_num(sc_ckpt *ck, const char *key, double v)
 
 /* The checkpoint's record of how images are prepared, as metadata key = text. */
 static const char *const prep_keys[] = {"crop", "image_size", "prep_size", "norm_mean",
-                                        "norm_std", "test_flip"};
+                                        "norm_std", "test_flip", "crop_frame"};
 #define N_PREP_KEYS (sizeof prep_keys / sizeof prep_keys[0])
 
 static void prep_value(const sc_run *r, const sc_trainer *t, size_t key, char *buf, size_t n)
@@ -197,8 +206,14 @@ static void prep_value(const sc_run *r, const sc_trainer *t, size_t key, char *b
     case 4:
         snprintf(buf, n, "%.9g,%.9g,%.9g", v[0], v[1], v[2]);
         break;
-    default:
+    case 5:
         snprintf(buf, n, "%.9g", (double)d->test_flip);
+        break;
+    default: /* the training images' size (LFW: 250x250), where the box is in pixels */
+        if (d->crop_w > 0 && r->frame_w > 0)
+            snprintf(buf, n, "%dx%d", r->frame_w, r->frame_h);
+        else
+            snprintf(buf, n, "none");
     }
 }
 

@@ -16,6 +16,7 @@ typedef struct sc_run {
     sc_ctx *ctx;
     sc_lfw lfw;
     sc_dataset ds;
+    int frame_w, frame_h; /* size of the first image the crop box applies to (0: not read) */
     char dir[1024];
     FILE *log;
     double t_start; /* monotonic seconds when the run began */

@@ -151,6 +151,17 @@ int sc_model_info_from_ckpt(const sc_ckpt *ck, sc_model_info *info)
         info->prep.crop_w = (int)box[2], info->prep.crop_h = (int)box[3];
         if (info->prep.crop_w <= 0 || info->prep.crop_h <= 0)
             return sc_fail("checkpoint metadata crop = '%s': width and height must be > 0", v);
+        /* The box is in pixels of the training images; photos of another size get it scaled.
+           Checkpoints from before crop_frame was recorded were all trained on LFW, whose
+           images are all 250 x 250. */
+        info->prep.frame_w = info->prep.frame_h = 250;
+        if (meta(ck, "crop_frame", v, sizeof v) && strcmp(v, "none") != 0) {
+            char tail;
+            if (sscanf(v, "%dx%d%c", &info->prep.frame_w, &info->prep.frame_h, &tail) != 2 ||
+                info->prep.frame_w < 1 || info->prep.frame_h < 1 ||
+                info->prep.frame_w > 65536 || info->prep.frame_h > 65536)
+                return sc_fail("checkpoint metadata crop_frame = '%s': expected WxH", v);
+        }
     }
     SC_TRY(sc_prep_check(&info->prep));
     sc_augment_default(&info->aug);
