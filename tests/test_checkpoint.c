@@ -122,7 +122,8 @@ Test(checkpoint, other_architecture_is_refused)
     sc_ckpt ck;
     cr_assert_eq(sc_ckpt_read(path, &ck), SC_OK, "%s", sc_last_error());
     cr_assert_eq(sc_ckpt_to_net(&ck, b), SC_ERR);
-    cr_assert(strstr(sc_last_error(), "layer 4"), "%s", sc_last_error());
+    cr_assert(strstr(sc_last_error(), "layer 4") && strstr(sc_last_error(), "linear out=5 vs out=7"),
+              "%s", sc_last_error());
     sc_ckpt_free(&ck);
     sc_net_free(a), sc_net_free(b);
     unlink(path);

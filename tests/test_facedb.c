@@ -605,6 +605,15 @@ Test(facedb, program_default_model)
     setenv("SIAMCL_MODEL", f.ckpt_other, 1);
     RUN(0, "--db", f.db, "enroll", "Grace", f.photo[1]);
     unsetenv("SIAMCL_MODEL");
+    /* the store's checkpoint file replaced by another model: said so, not "use --model" it */
+    size_t n;
+    uint8_t *other = fx_read(f.ckpt_other, &n);
+    FILE *w = fopen(f.ckpt, "wb");
+    cr_assert(w && fwrite(other, 1, n, w) == n);
+    fclose(w);
+    free(other);
+    RUN(2, "--db", f.db, "verify", "Ada", f.probe[0]);
+    cr_assert(strstr(out, "that file now holds model") && strstr(out, "replaced"), "%s", out);
     free(out);
     fx_rmtree(f.dir);
 }

@@ -355,6 +355,11 @@ int sc_store_check_model(sc_store *st, const sc_model_info *info, const char *mo
     SC_TRY(sc_store_get_model(st, &m));
     if (!m.fingerprint[0] || strcmp(m.fingerprint, info->fingerprint) == 0)
         return SC_OK;
+    if (model_name && m.name[0] && strcmp(model_name, m.name) == 0)
+        return sc_fail("store %s was built with model %s, read from %s, but that file now holds "
+                       "model %s: it was replaced. Put the original checkpoint back (or give "
+                       "its new place with --model), or start a new store and enroll everyone "
+                       "again", st->path, m.fingerprint, m.name, info->fingerprint);
     return sc_fail("store %s was built with model %s (%s, %d-dimensional embeddings), but %s is "
                    "model %s: embeddings of different models cannot be compared. Use --model "
                    "%s, or start a new store (--db NEW) and enroll everyone again from their "

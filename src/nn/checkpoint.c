@@ -348,11 +348,26 @@ out:
     return rc;
 }
 
-static int same_layer(const sc_layer_desc *a, const sc_layer_desc *b)
+/* The first field in which layer descriptions a and b differ, "key=A vs key=B" in buf, or
+ * 0 when they are the same layer. */
+static int layer_diff(const sc_layer_desc *a, const sc_layer_desc *b, char *buf, size_t n)
 {
-    return a->kind == b->kind && a->out == b->out && a->k == b->k && a->stride == b->stride &&
-           a->pad == b->pad && a->bias == b->bias && a->slope == b->slope && a->p == b->p &&
-           a->eps == b->eps && a->momentum == b->momentum;
+    if (a->kind != b->kind)
+        return snprintf(buf, n, "%s vs %s", sc_layer_kind_name(a->kind),
+                        sc_layer_kind_name(b->kind)), 1;
+    const struct {
+        const char *key;
+        double x, y;
+    } f[] = {{"out", a->out, b->out},       {"k", a->k, b->k},
+             {"stride", a->stride, b->stride}, {"pad", a->pad, b->pad},
+             {"bias", a->bias, b->bias},    {"slope", a->slope, b->slope},
+             {"p", a->p, b->p},             {"eps", a->eps, b->eps},
+             {"momentum", a->momentum, b->momentum}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].x != f[i].y)
+            return snprintf(buf, n, "%s %s=%g vs %s=%g", sc_layer_kind_name(a->kind), f[i].key,
+                            f[i].x, f[i].key, f[i].y), 1;
+    return 0;
 }
 
 int sc_ckpt_to_net(const sc_ckpt *ck, sc_net *net)
@@ -362,11 +377,11 @@ int sc_ckpt_to_net(const sc_ckpt *ck, sc_net *net)
                        ck->in_h, ck->in_w, net->in_c, net->in_h, net->in_w);
     if (ck->nlayers != net->nlayers)
         return sc_fail("checkpoint has %d layers, the network %d", ck->nlayers, net->nlayers);
+    char why[160];
     for (int i = 0; i < ck->nlayers; i++)
-        if (!same_layer(&ck->layers[i], &net->layers[i].d))
-            return sc_fail("checkpoint layer %d (%s) differs from the network's (%s)", i + 1,
-                           sc_layer_kind_name(ck->layers[i].kind),
-                           sc_layer_kind_name(net->layers[i].d.kind));
+        if (layer_diff(&ck->layers[i], &net->layers[i].d, why, sizeof why))
+            return sc_fail("checkpoint layer %d differs from the network's: %s (checkpoint vs "
+                           "network)", i + 1, why);
     const sc_ckpt_blob *p = sc_ckpt_blob_find(ck, "params"), *s = sc_ckpt_blob_find(ck, "state");
     if (!p || !s || p->n != net->params.n || s->n != net->state.n)
         return sc_fail("checkpoint parameter sizes do not match the network");
