@@ -361,8 +361,10 @@ Test(store, people_and_templates)
                  "%s", sc_last_error());
     cr_assert(r.added == 1 && r.duplicates == 1 && !r.created);
     cr_assert_eq(sc_facedb_enroll_embeddings(st, &m, "m.ckpt", "", e, h, 1, 0, &r), SC_ERR);
-    cr_assert_eq(sc_facedb_enroll_embeddings(st, &m, "m.ckpt", "tab\there", e, h, 1, 0, &r),
-                 SC_ERR);
+    cr_assert_eq(sc_facedb_enroll_embeddings(st, &m, "m.ckpt", "tab\there\x1b[31m", e, h, 1,
+                                             0, &r), SC_ERR);
+    cr_assert(strstr(sc_last_error(), "'tab\\x09here\\x1b[31m'"), "printed escaped: %s",
+              sc_last_error());
     cr_assert_eq(sc_facedb_enroll_embeddings(st, &m, "m.ckpt", "bad \xff utf8", e, h, 1, 0, &r),
                  SC_ERR);
     cr_assert_eq(sc_facedb_enroll_embeddings(st, &m, "m.ckpt", "Zoë Ångström", e, h, 1, 0, &r),

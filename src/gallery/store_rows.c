@@ -17,8 +17,21 @@ static uint64_t template_sum(const void *floats, size_t bytes)
     return sc_fnv1a64(floats, bytes, SC_FNV_INIT);
 }
 
+/* name with control and non-ASCII bytes as \xNN, for messages about a name that is not
+ * fit to print (an escape sequence would drive the terminal). */
+static const char *escaped(const char *name, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c && o + 5 < size; c++)
+        o += (size_t)(*c < 0x20 || *c >= 0x7f ? snprintf(buf + o, size - o, "\\x%02x", *c)
+                                               : snprintf(buf + o, size - o, "%c", *c));
+    buf[o] = '\0';
+    return buf;
+}
+
 int sc_person_name_check(const char *name)
 {
+    char esc[4 * SC_NAME_MAX + 8];
     size_t n = name ? strlen(name) : 0;
     if (n == 0)
         return sc_fail("a person's name cannot be empty");
@@ -29,7 +42,8 @@ int sc_person_name_check(const char *name)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f)
-            return sc_fail("name '%s' contains a control character (byte %zu)", name, i + 1);
+            return sc_fail("name '%s' contains a control character (byte %zu)",
+                           escaped(name, esc, sizeof esc), i + 1);
     }
     /* Well-formed UTF-8 (so that every tool shows the same name). */
     for (size_t i = 0; i < n;) {
@@ -37,10 +51,12 @@ int sc_person_name_check(const char *name)
         int extra = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
                                   : (c & 0xf8) == 0xf0 ? 3 : -1;
         if (extra < 0 || (extra > 0 && i + (size_t)extra >= n))
-            return sc_fail("name '%s' is not valid UTF-8 (byte %zu)", name, i + 1);
+            return sc_fail("name '%s' is not valid UTF-8 (byte %zu)",
+                           escaped(name, esc, sizeof esc), i + 1);
         for (int k = 1; k <= extra; k++)
             if (((unsigned char)name[i + k] & 0xc0) != 0x80)
-                return sc_fail("name '%s' is not valid UTF-8 (byte %zu)", name, i + k + 1);
+                return sc_fail("name '%s' is not valid UTF-8 (byte %zu)",
+                               escaped(name, esc, sizeof esc), i + k + 1);
         i += (size_t)extra + 1;
     }
     return SC_OK;
