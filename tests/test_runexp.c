@@ -93,6 +93,17 @@ static void load_config(sc_config *cfg, const char *root)
     cr_assert_eq(sc_config_check(cfg), SC_OK, "%s", sc_last_error());
 }
 
+/* A fake LFW in a fresh folder and the tiny config reading it, with `set` applied. */
+static char *tiny_setup(sc_config *cfg, const char *set)
+{
+    char *root = fx_tmpdir();
+    fake_lfw(root);
+    load_config(cfg, root);
+    if (set)
+        cr_assert_eq(sc_config_set(cfg, set), SC_OK, "%s", sc_last_error());
+    return root;
+}
+
 static void run(const sc_config *cfg, const char *out, const char *resume, const char *eval_only,
                 long stop_after, int expect_interrupted)
 {
@@ -132,10 +143,8 @@ static void expect_png(const char *dir, const char *name, int w, int h)
 
 Test(runexp, tiny_run_writes_every_file, .timeout = 240)
 {
-    char *root = fx_tmpdir();
-    fake_lfw(root);
     sc_config cfg;
-    load_config(&cfg, root);
+    char *root = tiny_setup(&cfg, NULL);
     char out[4200];
     snprintf(out, sizeof out, "%s/run", root);
     run(&cfg, out, NULL, NULL, 0, 0);
@@ -202,11 +211,8 @@ Test(runexp, tiny_run_writes_every_file, .timeout = 240)
 
 Test(runexp, resume_equals_uninterrupted, .timeout = 240)
 {
-    char *root = fx_tmpdir();
-    fake_lfw(root);
     sc_config cfg;
-    load_config(&cfg, root);
-    cr_assert_eq(sc_config_set(&cfg, "experiment.eval_every=0"), SC_OK);
+    char *root = tiny_setup(&cfg, "experiment.eval_every=0");
     char a[4200], b[4200], ck[4300];
     snprintf(a, sizeof a, "%s/straight", root);
     snprintf(b, sizeof b, "%s/stopped", root);
@@ -238,11 +244,8 @@ Test(runexp, resume_equals_uninterrupted, .timeout = 240)
  * longer match its model), not by resuming its final checkpoint. */
 Test(runexp, refuses_to_overwrite_a_finished_run, .timeout = 240)
 {
-    char *root = fx_tmpdir();
-    fake_lfw(root);
     sc_config cfg;
-    load_config(&cfg, root);
-    cr_assert_eq(sc_config_set(&cfg, "experiment.eval_every=0"), SC_OK);
+    char *root = tiny_setup(&cfg, "experiment.eval_every=0");
     char out[4200], ck[4300];
     snprintf(out, sizeof out, "%s/run", root);
     run(&cfg, out, NULL, NULL, 0, 0);
@@ -268,10 +271,8 @@ Test(runexp, refuses_to_overwrite_a_finished_run, .timeout = 240)
 
 Test(runexp, refuses_to_test_on_trained_people, .timeout = 120)
 {
-    char *root = fx_tmpdir();
-    fake_lfw(root);
     sc_config cfg;
-    load_config(&cfg, root);
+    char *root = tiny_setup(&cfg, NULL);
     cr_assert_eq(sc_config_set(&cfg, "data.test_pairs=pairsDevTrain.txt"), SC_OK);
     sc_run_opts o;
     memset(&o, 0, sizeof o);
@@ -285,10 +286,8 @@ Test(runexp, refuses_to_test_on_trained_people, .timeout = 120)
 
 Test(runexp, triplet_pk_run, .timeout = 240)
 {
-    char *root = fx_tmpdir();
-    fake_lfw(root);
     sc_config cfg;
-    load_config(&cfg, root);
+    char *root = tiny_setup(&cfg, NULL);
     const char *sets[] = {"data.sampler=pk", "data.p=4", "data.k=2", "data.batches_per_epoch=3",
                           "train.loss=triplet", "train.mining=batch_hard", "train.margin=0.2",
                           "train.optimizer=adam", "train.lr=0.01", "model.layer.5=l2norm",
@@ -309,10 +308,8 @@ Test(runexp, triplet_pk_run, .timeout = 240)
 
 Test(runexp, view2_protocol_trains_one_model_per_fold, .timeout = 300)
 {
-    char *root = fx_tmpdir();
-    fake_lfw(root);
     sc_config cfg;
-    load_config(&cfg, root);
+    char *root = tiny_setup(&cfg, NULL);
     cr_assert_eq(sc_config_set(&cfg, "eval.view2=on"), SC_OK, "%s", sc_last_error());
     cr_assert_eq(sc_config_set(&cfg, "train.epochs=1"), SC_OK);
     cr_assert_eq(sc_config_check(&cfg), SC_OK, "%s", sc_last_error());
