@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-  libclblast-dev libpng-dev libjpeg62-turbo-dev libinih-dev libsqlite3-dev libcairo2-dev
+  libclblast-dev libpng-dev libjpeg62-turbo-dev libexif-dev libinih-dev libsqlite3-dev libcairo2-dev
   fonts-dejavu-core libcriterion-dev
 )
 # Extra packages for the benchmarks only: `scripts/deps.sh --bench`.

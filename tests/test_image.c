@@ -242,6 +242,61 @@ Test(image, format_by_content_not_extension)
     free(rgb);
 }
 
+/* The JPEG at `src` with an EXIF APP1 segment (little-endian TIFF, IFD0 holding only the
+ * orientation tag) inserted after its SOI, written to `dst`. */
+static void with_exif_orientation(const char *src, const char *dst, int o)
+{
+    size_t n;
+    uint8_t *b = fx_read(src, &n);
+    static const uint8_t head[] = {0xFF, 0xE1, 0, 34, 'E', 'x', 'i', 'f', 0, 0,
+                                   'I',  'I',  42, 0, 8, 0, 0, 0, /* TIFF header, IFD0 at 8 */
+                                   1,    0, /* one entry: */ 0x12, 0x01, 3, 0, 1, 0, 0, 0};
+    uint8_t tail[8] = {(uint8_t)o, 0, 0, 0, /* the SHORT value, padded */ 0, 0, 0, 0};
+    FILE *f = fopen(dst, "wb");
+    cr_assert(f);
+    fwrite(b, 1, 2, f); /* SOI */
+    fwrite(head, 1, sizeof head, f);
+    fwrite(tail, 1, sizeof tail, f);
+    fwrite(b + 2, 1, n - 2, f);
+    fclose(f);
+    free(b);
+}
+
+/* Phones store a portrait sideways and say so in EXIF: the decoder turns it upright. A 32 x 16
+ * image with a red block at its top-left corner and a green one at its top-right: where each
+ * orientation shows them (its definition in the EXIF standard), and its size. */
+Test(image, jpeg_exif_orientation_is_applied)
+{
+    int w = 32, h = 16;
+    uint8_t *rgb = malloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = rgb + ((size_t)y * w + x) * 3;
+            int red = x < 8 && y < 8, green = x >= w - 8 && y < 8;
+            p[0] = red ? 230 : 40, p[1] = green ? 230 : 40, p[2] = 40;
+        }
+    char *plain = fx_path(dir, "upright.jpg"), *tagged = fx_path(dir, "tagged.jpg");
+    fx_jpeg(plain, w, h, 3, rgb, 95);
+    /* display position of the stored top-left and top-right corners, in {0, 1} of W-1, H-1 */
+    static const int corners[9][4] = {{0}, {0, 0, 1, 0}, {1, 0, 0, 0}, {1, 1, 0, 1}, {0, 1, 1, 1},
+                                      {0, 0, 0, 1}, {1, 0, 1, 1}, {1, 1, 1, 0}, {0, 1, 0, 0}};
+    for (int o = 1; o <= 8; o++) {
+        with_exif_orientation(plain, tagged, o);
+        sc_image img;
+        cr_assert_eq(sc_image_load(tagged, &img), SC_OK, "%s", sc_last_error());
+        int W = o >= 5 ? h : w, H = o >= 5 ? w : h;
+        cr_assert(img.w == W && img.h == H, "orientation %d: %dx%d", o, img.w, img.h);
+        for (int c = 0; c < 2; c++) { /* 3 px in from the corner, inside the 8x8 block */
+            int x = corners[o][2 * c] ? W - 4 : 3, y = corners[o][2 * c + 1] ? H - 4 : 3;
+            const uint8_t *p = img.px + ((size_t)y * W + x) * 3;
+            cr_assert(p[c] > 180 && p[1 - c] < 100, "orientation %d: corner %d shows (%d, %d)",
+                      o, c, p[0], p[1]);
+        }
+        sc_image_free(&img);
+    }
+    free(plain), free(tagged), free(rgb);
+}
+
 /* ---- PGM ----------------------------------------------------------------------------------- */
 
 Test(image, pgm_8_and_16_bit_any_maxval)

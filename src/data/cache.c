@@ -16,7 +16,7 @@
 #include "siamcl/data.h"
 
 #define CACHE_MAGIC "SCDATA\0\1"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u /* 2: JPEGs turned upright by their EXIF orientation */
 
 typedef struct cache_header {
     char magic[8];

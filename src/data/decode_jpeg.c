@@ -1,11 +1,15 @@
 /* JPEG through libjpeg(-turbo). Its default error handler prints and calls exit(); ours
  * longjmps back with the message, and warnings (premature end of data, corrupt entropy
- * segments) count as errors: a half-grey face is worse than a refused file. */
+ * segments) count as errors: a half-grey face is worse than a refused file. The EXIF
+ * orientation (libexif) is applied: phones store portraits sideways and tag them, and a
+ * sideways face matches nobody. */
 #include <setjmp.h>
 #include <stdio.h> /* jpeglib.h needs FILE */
 #include <stdlib.h>
+#include <string.h>
 
 #include <jpeglib.h>
+#include <libexif/exif-data.h>
 
 #include "internal.h"
 
@@ -43,6 +47,26 @@ static void cmyk_to_rgb(const uint8_t *in, uint8_t *out, int w, int inverted)
     }
 }
 
+/* The EXIF orientation tag (1..8) of the saved APP1 markers; 1 when there is none or it
+ * cannot be read (an image is never refused for its metadata). */
+static int exif_orientation(j_decompress_ptr c)
+{
+    int o = 1;
+    for (jpeg_saved_marker_ptr m = c->marker_list; m && o == 1; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1 || m->data_length < 6 || memcmp(m->data, "Exif\0\0", 6))
+            continue;
+        ExifData *ed = exif_data_new_from_data(m->data, m->data_length);
+        ExifEntry *e = ed ? exif_data_get_entry(ed, EXIF_TAG_ORIENTATION) : NULL;
+        if (e && e->format == EXIF_FORMAT_SHORT && e->components == 1 && e->data) {
+            int v = exif_get_short(e->data, exif_data_get_byte_order(ed));
+            o = v >= 1 && v <= 8 ? v : 1;
+        }
+        if (ed)
+            exif_data_unref(ed);
+    }
+    return o;
+}
+
 int sc_decode_jpeg(const uint8_t *buf, size_t n, const char *name, sc_image *out)
 {
     struct jpeg_decompress_struct cinfo;
@@ -64,7 +88,9 @@ int sc_decode_jpeg(const uint8_t *buf, size_t n, const char *name, sc_image *out
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, buf, (unsigned long)n);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
     jpeg_read_header(&cinfo, TRUE);
+    int orientation = exif_orientation(&cinfo);
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
     cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
     if (sc_image_alloc(out, (long)cinfo.image_width, (long)cinfo.image_height, name, "JPEG") !=
@@ -102,5 +128,5 @@ int sc_decode_jpeg(const uint8_t *buf, size_t n, const char *name, sc_image *out
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(row);
-    return SC_OK;
+    return orientation == 1 ? SC_OK : sc_image_orient(out, orientation, name);
 }

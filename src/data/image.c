@@ -136,3 +136,35 @@ int sc_image_load(const char *path, sc_image *out)
     free(buf);
     return rc;
 }
+
+/* Display pixel (x, y) of the upright image comes from stored pixel (sx, sy) of the w x h
+ * image: EXIF 2 mirrors, 3 turns 180 degrees, 4 flips, 5 transposes, 6 turns 90 degrees
+ * clockwise, 7 transverses, 8 turns 90 degrees counter-clockwise. */
+int sc_image_orient(sc_image *img, int o, const char *name)
+{
+    int w = img->w, h = img->h, swap = o >= 5;
+    int W = swap ? h : w, H = swap ? w : h;
+    uint8_t *px = malloc((size_t)W * H * 3);
+    if (!px) {
+        sc_image_free(img);
+        return sc_fail("%s: out of memory turning the image upright", name);
+    }
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int sx, sy;
+            switch (o) {
+            case 2: sx = w - 1 - x, sy = y; break;
+            case 3: sx = w - 1 - x, sy = h - 1 - y; break;
+            case 4: sx = x, sy = h - 1 - y; break;
+            case 5: sx = y, sy = x; break;
+            case 6: sx = y, sy = h - 1 - x; break;
+            case 7: sx = w - 1 - y, sy = h - 1 - x; break;
+            case 8: sx = w - 1 - y, sy = x; break;
+            default: sx = x, sy = y;
+            }
+            memcpy(px + ((size_t)y * W + x) * 3, img->px + ((size_t)sy * w + sx) * 3, 3);
+        }
+    free(img->px);
+    img->px = px, img->w = W, img->h = H;
+    return SC_OK;
+}

@@ -12,6 +12,10 @@
  * the format in messages. */
 int sc_image_alloc(sc_image *out, long w, long h, const char *name, const char *what);
 
+/* Turns img upright for EXIF orientation o (2..8: mirrored and/or rotated); on failure
+ * img is freed. */
+int sc_image_orient(sc_image *img, int o, const char *name);
+
 int sc_decode_jpeg(const uint8_t *buf, size_t n, const char *name, sc_image *out);
 int sc_decode_png(const uint8_t *buf, size_t n, const char *name, sc_image *out);
 int sc_decode_pgm(const uint8_t *buf, size_t n, const char *name, sc_image *out);
