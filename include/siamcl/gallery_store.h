@@ -21,9 +21,9 @@
 #include "siamcl/gallery.h"
 
 #define SC_STORE_APPLICATION_ID 0x53434644 /* "SCFD" */
-/* Format 2: each template's blob ends with an 8-byte checksum of its floats (rows written
- * while the store was at format 1 have none; "checked_from" in the store table is the
- * first template id that must). A format 1 store is raised to 2 by its next write. */
+/* Format 2: each template's blob ends with an 8-byte checksum of its floats (sc_checksum64;
+ * rows written while the store was at format 1 have none; "checked_from" in the store table
+ * is the first template id that must). A format 1 store is raised to 2 by its next write. */
 #define SC_STORE_FORMAT 2
 #define SC_NAME_MAX 256                    /* bytes of a person's name */
 
@@ -105,6 +105,11 @@ typedef struct sc_enroll_result {
  * unless add_to_existing. */
 int sc_facedb_enroll(sc_store *st, sc_embedder *em, const char *name, const char *const *photos,
                      int n, int add_to_existing, sc_enroll_result *r);
+/* The embedding part: the photos' embeddings (*emb, n x em->dim) and file hashes (*hashes),
+ * malloc'ed; on failure nothing is left allocated. facedb embeds before it creates a new
+ * store, so that a bad photo leaves no file behind. */
+int sc_facedb_embed_photos(sc_embedder *em, const char *name, const char *const *photos, int n,
+                           float **emb, uint64_t **hashes);
 /* The transaction part, for embeddings already computed (tests, tools). */
 int sc_facedb_enroll_embeddings(sc_store *st, const sc_model_info *info, const char *model_name,
                                 const char *name, const float *emb, const uint64_t *hashes,

@@ -7,6 +7,7 @@
 #define SIAMCL_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* The temporary name for path. Fails when it does not fit in n bytes. */
@@ -27,5 +28,9 @@ int sc_atomic_rename(const char *tmp, const char *path);
  * checksums, model fingerprints, cache keys. Not cryptographic. */
 #define SC_FNV_INIT 0xcbf29ce484222325ull
 unsigned long long sc_fnv1a64(const void *data, size_t n, unsigned long long h);
+/* Fast checksum for payloads (cache files, facedb templates): four independent
+ * multiply-rotate lanes over 8-byte words, so it runs at memory speed rather than FNV's one
+ * byte per multiply. Not cryptographic. */
+uint64_t sc_checksum64(const void *data, size_t n);
 
 #endif

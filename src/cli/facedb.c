@@ -394,14 +394,12 @@ static int cmd_enroll(const args *a, session *s)
     if ((rc = open_model(a, s)) != EXIT_YES)
         return rc;
     int n = a->npos - 2;
-    float *emb = malloc(sizeof *emb * (size_t)n * s->em.dim);
-    uint64_t *hashes = malloc(sizeof *hashes * (size_t)n);
+    float *emb;
+    uint64_t *hashes;
     sc_enroll_result r;
-    if (!emb || !hashes)
-        rc = err("out of memory");
-    else if (sc_embed_images(&s->em, a->pos + 2, n, emb, hashes) != SC_OK)
-        rc = err("enroll %s: nothing enrolled: %s", name, sc_last_error());
-    else if (!s->st)
+    if (sc_facedb_embed_photos(&s->em, name, a->pos + 2, n, &emb, &hashes) != SC_OK)
+        return lib_err();
+    if (!s->st)
         rc = open_store(a, s, SC_STORE_CREATE);
     if (rc == EXIT_YES && sc_facedb_enroll_embeddings(s->st, &s->em.info, s->em.model_path, name,
                                                       emb, hashes, n, a->add, &r) != SC_OK)

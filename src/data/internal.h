@@ -33,9 +33,6 @@ static inline uint64_t sc_fnv1a_str(uint64_t h, const char *s)
         n++;
     return sc_fnv1a(h, s, n + 1); /* with the terminator, so "ab"+"c" != "a"+"bc" */
 }
-/* Fast checksum for large payloads (cache files): four independent multiply-rotate lanes over
- * 8-byte words, so it runs at memory speed rather than FNV's one byte per multiply. */
-uint64_t sc_checksum64(const void *data, size_t n);
 
 /* splitmix64 step: also the mixing function behind the sampler's per-epoch seeds. */
 uint64_t sc_splitmix64(uint64_t *state);

@@ -51,15 +51,27 @@ int sc_facedb_enroll(sc_store *st, sc_embedder *em, const char *name, const char
         return sc_fail("enroll %s: no photos given", name);
     /* Cheap refusals first, before the network runs. */
     SC_TRY(sc_store_check_model(st, &em->info, em->model_path));
-    float *emb = malloc(sizeof *emb * (size_t)n * em->dim);
-    uint64_t *hashes = malloc(sizeof *hashes * (size_t)n);
-    int rc = emb && hashes ? SC_OK : sc_fail("out of memory");
-    if (rc == SC_OK && sc_embed_images(em, photos, n, emb, hashes) != SC_OK)
-        rc = sc_fail_context("enroll %s: nothing enrolled", name);
-    if (rc == SC_OK)
-        rc = sc_facedb_enroll_embeddings(st, &em->info, em->model_path, name, emb, hashes, n,
+    float *emb;
+    uint64_t *hashes;
+    SC_TRY(sc_facedb_embed_photos(em, name, photos, n, &emb, &hashes));
+    int rc = sc_facedb_enroll_embeddings(st, &em->info, em->model_path, name, emb, hashes, n,
                                          add_to_existing, r);
     free(emb), free(hashes);
+    return rc;
+}
+
+int sc_facedb_embed_photos(sc_embedder *em, const char *name, const char *const *photos, int n,
+                           float **emb, uint64_t **hashes)
+{
+    *emb = malloc(sizeof **emb * (size_t)n * em->dim);
+    *hashes = malloc(sizeof **hashes * (size_t)n);
+    int rc = *emb && *hashes ? SC_OK : sc_fail("out of memory");
+    if (rc == SC_OK && sc_embed_images(em, photos, n, *emb, *hashes) != SC_OK)
+        rc = sc_fail_context("enroll %s: nothing enrolled", name);
+    if (rc != SC_OK) {
+        free(*emb), free(*hashes);
+        *emb = NULL, *hashes = NULL;
+    }
     return rc;
 }
 
