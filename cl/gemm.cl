@@ -58,12 +58,22 @@
 #define TB 0 /* op(B) = B^T: B stored N x K */
 #endif
 
+/* Where op(B)(p, j) = B^T lives: row j of B at K offset p. PANEL (TB only, sc_gemm_panel):
+ * B in panels along K, as the CPU convolutions' im2col writes it (cl/gemm_panel.cl), with
+ * ldb the floats of a panel (16 N); the host makes KB a multiple of 16, so K blocks start on
+ * a panel, and a run of 8 along K is half a 64-byte line. */
+#if TB && defined(PANEL)
+#define BT_AT(j, p) ((size_t)((p) >> 4) * (size_t)ldb + (size_t)(j)*16 + (size_t)((p)&15))
+#else
+#define BT_AT(j, p) ((size_t)(j) * (size_t)ldb + (size_t)(p))
+#endif
+
 #ifdef SC_CPU_HINTS
 #if TB
 /* line p: row jp + pv of B from K offset kp + pc; lines taken row by row */
 #define PREFETCH_STEP(p)                                                                   \
     if (pv < NS * VW) {                                                                   \
-        __builtin_prefetch(pf + (size_t)pv * (size_t)ldb + pc);                            \
+        __builtin_prefetch(pf + BT_AT(pv, pc));                                           \
         pc += 16;                                                                          \
         if (pc >= pf_k) {                                                                  \
             pc = 0;                                                                        \
@@ -137,9 +147,7 @@ static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int
                     float8 rows[8];
 #pragma unroll
                     for (int i = 0; i < 8; i++)
-                        rows[i] = vload8(0, B + b_off +
-                                                (size_t)(jw + s * VW + h * 8 + i) * (size_t)ldb +
-                                                k0 + p0);
+                        rows[i] = vload8(0, B + b_off + BT_AT(jw + s * VW + h * 8 + i, k0 + p0));
                     transpose8(rows, cols[h]);
                 }
 #pragma unroll
@@ -155,11 +163,11 @@ static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int
 #endif
     float *t = (float *)bs;
     for (int v = 0; v < NS * VW; v++) {
-        const global float *row = B + b_off + (size_t)min(jw + v, N - 1) * (size_t)ldb + k0;
+        const global float *row = B + b_off + BT_AT(min(jw + v, N - 1), k0);
         float keep = jw + v < N ? 1.0f : 0.0f;
         float *dst = t + (v / VW) * VW + v % VW;
         for (int p = 0; p < kn; p++)
-            dst[p * NS * VW] = keep * row[p];
+            dst[p * NS * VW] = keep * row[BT_AT(0, p)];
     }
 #else
     /* op(B)(p, j) = B[p * ldb + j]: kn row segments of NS * VW floats. */
@@ -193,7 +201,7 @@ static const global float *prefetch_base(global const float *B, int b_off, int l
     if (*jp + NS * VW > N)
         return 0;
 #if TB
-    return B + b_off + (size_t)*jp * (size_t)ldb + *kp;
+    return B + b_off + BT_AT(*jp, *kp);
 #else
     return B + b_off + (size_t)*kp * (size_t)ldb + *jp;
 #endif

@@ -20,7 +20,11 @@
  *    stream, and the hardware prefetcher needs several misses to follow it.
  * Edges: rows past M or N re-read the last row and are never stored; a K chunk ending off
  * a multiple of 8 reads its last vector of B element by element, with A's copy zero there.
- * MM (M rounded up to MR), KC, NB, MR, NR come as #defines from the host. */
+ * MM (M rounded up to MR), KC, NB, MR, NR come as #defines from the host.
+ * PANEL (sc_gemm_panel): B is stored in panels along K, as the CPU convolutions' im2col
+ * writes it (cl/gemm_panel.cl): B(n, k) at (k / 16) * ldb + n * 16 + k % 16, ldb = 16 N.
+ * A run of 8 along K is then half of one row's 64-byte line in a panel; KC and the groups
+ * of K are multiples of 16, so a chunk starts on a panel. */
 
 #ifndef MR
 #define MR 4
@@ -36,6 +40,15 @@
 #endif
 #ifndef MM
 #define MM 16
+#endif
+
+/* offset of row r of B, and of K offset k inside a row */
+#ifdef PANEL
+#define B_ROW(r) ((size_t)(r)*16)
+#define B_AT(k) ((size_t)((k) >> 4) * (size_t)ldb + (size_t)((k)&15))
+#else
+#define B_ROW(r) ((size_t)(r) * (size_t)ldb)
+#define B_AT(k) ((size_t)(k))
 #endif
 
 static float hsum8(float8 v)
@@ -79,7 +92,7 @@ kernel void gemm_dot(int M, int N, int K, global const float *A, int a_off, int 
             const global float *br[NR];
 #pragma unroll
             for (int c = 0; c < NR; c++)
-                br[c] = B + b_off + (size_t)(n0 + min(j0 + c, nn - 1)) * (size_t)ldb + k0;
+                br[c] = B + b_off + B_ROW(n0 + min(j0 + c, nn - 1)) + B_AT(k0);
             for (int i0 = 0; i0 < MM; i0 += MR) {
                 float8 acc[MR * NR];
 #pragma unroll
@@ -94,15 +107,14 @@ kernel void gemm_dot(int M, int N, int K, global const float *A, int a_off, int 
 #ifdef SC_CPU_HINTS
                     if (q < NR * (KC / 16) && j0 + NR < nn) { /* past N: never faults */
                         int c = q / (KC / 16);
-                        __builtin_prefetch(br[c] + (size_t)NR * (size_t)ldb +
-                                           (q % (KC / 16)) * 16);
+                        __builtin_prefetch(br[c] + B_ROW(NR) + B_AT((q % (KC / 16)) * 16));
                     }
                     q++;
 #endif
                     float8 bv[NR];
 #pragma unroll
                     for (int c = 0; c < NR; c++)
-                        bv[c] = vload8(v, br[c]);
+                        bv[c] = vload8(0, br[c] + B_AT(v * 8));
 #pragma unroll
                     for (int r = 0; r < MR; r++) {
                         float8 a = ar[r * (KC / 8) + v];
@@ -117,7 +129,7 @@ kernel void gemm_dot(int M, int N, int K, global const float *A, int a_off, int 
                     for (int c = 0; c < NR; c++) {
                         float t[8];
                         for (int e = 0; e < 8; e++)
-                            t[e] = e < kn % 8 ? br[c][v * 8 + e] : 0.0f;
+                            t[e] = e < kn % 8 ? br[c][B_AT(v * 8 + e)] : 0.0f;
                         float8 bv = vload8(0, t);
 #pragma unroll
                         for (int r = 0; r < MR; r++)

@@ -24,7 +24,8 @@ typedef struct gemm_case {
     size_t off; /* offset of every matrix in its buffer */
 } gemm_case;
 
-static void check_case(sc_gemm_backend backend, const gemm_case *t, unsigned seed)
+/* panel: B goes to sc_gemm_panel packed in panels of 16 columns (ops_gemm.h). */
+static void check_case_in(sc_gemm_backend backend, const gemm_case *t, unsigned seed, int panel)
 {
     sc_ctx *ctx = test_ctx();
     int a_rows = t->ta ? t->k : t->m, a_cols = t->ta ? t->m : t->k;
@@ -58,10 +59,23 @@ static void check_case(sc_gemm_backend backend, const gemm_case *t, unsigned see
             want[ci] = (float)(t->alpha * s + (t->beta == 0.0f ? 0.0 : (double)t->beta * c0[ci]));
         }
     sc_tensor ta = test_tensor(1, (int[]){(int)na}, a);
-    sc_tensor tb = test_tensor(1, (int[]){(int)nb}, b);
+    float *packed = NULL;
+    if (panel) {
+        packed = calloc(t->off + (size_t)b_rows * b_cols, sizeof *packed);
+        cr_assert(packed);
+        for (int r = 0; r < b_rows; r++)
+            for (int c = 0; c < b_cols; c++)
+                packed[t->off + (size_t)(c / 16) * 16 * b_rows + (size_t)r * 16 + c % 16] =
+                    b[t->off + (size_t)r * ldb + c];
+    }
+    sc_tensor tb = panel ? test_tensor(1, (int[]){(int)(t->off + (size_t)b_rows * b_cols)}, packed)
+                         : test_tensor(1, (int[]){(int)nb}, b);
     sc_tensor tc = test_tensor(1, (int[]){(int)nc}, c0);
-    int rc = sc_gemm_on(ctx, backend, t->ta, t->tb, t->m, t->n, t->k, t->alpha, ta.buf, t->off,
-                        lda, tb.buf, t->off, ldb, t->beta, tc.buf, t->off, ldc, "test.gemm");
+    int rc = panel ? sc_gemm_panel(ctx, t->tb, t->m, t->n, t->k, t->alpha, ta.buf, t->off, lda,
+                                   tb.buf, t->off, t->beta, tc.buf, t->off, ldc, "test.gemm")
+                   : sc_gemm_on(ctx, backend, t->ta, t->tb, t->m, t->n, t->k, t->alpha, ta.buf,
+                                t->off, lda, tb.buf, t->off, ldb, t->beta, tc.buf, t->off, ldc,
+                                "test.gemm");
     cr_assert_eq(rc, SC_OK, "%s", sc_last_error());
     float *got = test_download(&tc);
     /* Say which case failed before the element-wise check does. */
@@ -69,9 +83,9 @@ static void check_case(sc_gemm_backend backend, const gemm_case *t, unsigned see
     for (size_t i = 0; i < nc; i++) {
         double d = fabs((double)got[i] - want[i]);
         cr_assert(isfinite(got[i]) && d <= tol->abs + tol->rel * fabs(want[i]),
-                  "backend %s, trans_a=%d trans_b=%d, m=%d n=%d k=%d, alpha=%g beta=%g, pad=%d "
-                  "off=%zu: C[%zu] = %.9g, want %.9g",
-                  sc_gemm_backend_name(backend), t->ta, t->tb, t->m, t->n, t->k, t->alpha,
+                  "backend %s%s, trans_a=%d trans_b=%d, m=%d n=%d k=%d, alpha=%g beta=%g, "
+                  "pad=%d off=%zu: C[%zu] = %.9g, want %.9g",
+                  sc_gemm_backend_name(backend), panel ? " (B in panels)" : "", t->ta, t->tb, t->m, t->n, t->k, t->alpha,
                   t->beta, t->pad, t->off, i, got[i], want[i]);
     }
     test_expect_close("gemm", got, want, nc);
@@ -80,9 +94,15 @@ static void check_case(sc_gemm_backend backend, const gemm_case *t, unsigned see
     free(b);
     free(c0);
     free(want);
+    free(packed);
     sc_tensor_free(&ta);
     sc_tensor_free(&tb);
     sc_tensor_free(&tc);
+}
+
+static void check_case(sc_gemm_backend backend, const gemm_case *t, unsigned seed)
+{
+    check_case_in(backend, t, seed, 0);
 }
 
 static const int sizes[][3] = {{1, 1, 1}, {7, 13, 5}, {33, 65, 129}, {257, 31, 1025}};
@@ -158,6 +178,56 @@ Test(gemm, split_k_weight_gradients)
         check_case(SC_GEMM_OWN, &plain, seed++);
         check_case(SC_GEMM_OWN, &accumulate, seed++);
     }
+}
+
+/* B in panels (the CPU convolutions' im2col layout): A B through gemm_panel with rows of 1
+ * to 70 (register blocks of 4 and 6 with partial last ones, several row groups past 48),
+ * one panel and many, K of 1 and off a multiple of anything; A B^T through gemm_strip (K of
+ * 16: one panel; 4112 and 1040: a last K block of one panel; 130 rows) and
+ * through the split-K kernel (K = 20000: several chunks and groups). Offsets off a
+ * multiple of 16 floats, padded A and C, beta != 0, and C over 8 MiB (streamed). */
+Test(gemm, b_in_panels)
+{
+    unsigned seed = 2100;
+    static const int nn[][3] = {{1, 16, 1}, {16, 64, 147}, {30, 48, 37}, {70, 32, 9},
+                                {16, 131072, 3}};
+    for (int s = 0; s < 5; s++) {
+        const int *z = nn[s];
+        gemm_case plain = {0, 0, z[0], z[1], z[2], 1.0f, 0.0f, 0, 0};
+        gemm_case accumulate = {0, 0, z[0], z[1], z[2], 0.75f, -1.5f, 3, 5};
+        check_case_in(SC_GEMM_OWN, &plain, seed++, 1);
+        check_case_in(SC_GEMM_OWN, &accumulate, seed++, 1);
+    }
+    static const int nt[][3] = {{3, 1, 16}, {16, 147, 4112}, {32, 47, 20000}, {130, 5, 1040}};
+    for (int s = 0; s < 4; s++) {
+        const int *z = nt[s];
+        gemm_case plain = {0, 1, z[0], z[1], z[2], 1.0f, 0.0f, 0, 0};
+        gemm_case accumulate = {0, 1, z[0], z[1], z[2], 0.75f, -1.5f, 3, 5};
+        check_case_in(SC_GEMM_OWN, &plain, seed++, 1);
+        check_case_in(SC_GEMM_OWN, &accumulate, seed++, 1);
+    }
+}
+
+/* Shapes the panel layout cannot take are refused, naming what is wrong. */
+Test(gemm, b_in_panels_refuses_bad_shapes)
+{
+    sc_ctx *ctx = test_ctx();
+    sc_tensor t = test_tensor(1, (int[]){4096}, NULL);
+    cr_assert_eq(sc_gemm_panel(ctx, 0, 4, 20, 4, 1.0f, t.buf, 0, 4, t.buf, 0, 0.0f, t.buf, 0,
+                               20, "bad"),
+                 SC_ERR);
+    cr_assert(strstr(sc_last_error(), "multiple of 16, got 20"), "%s", sc_last_error());
+    cr_assert_eq(sc_gemm_panel(ctx, 1, 2000, 1, 16, 1.0f, t.buf, 0, 16, t.buf, 0, 0.0f, t.buf,
+                               0, 1, "bad"),
+                 SC_ERR);
+    cr_assert(strstr(sc_last_error(), "at most 1024 rows"), "%s", sc_last_error());
+    /* B's panels past the buffer */
+    cr_assert_eq(sc_gemm_panel(ctx, 0, 4, 16, 300, 1.0f, t.buf, 0, 300, t.buf, 0, 0.0f, t.buf,
+                               0, 16, "bad"),
+                 SC_ERR);
+    cr_assert(strstr(sc_last_error(), "matrix B"), "%s", sc_last_error());
+    sc_tensor_free(&t);
+    cr_assert_eq(sc_ctx_finish(ctx), SC_OK);
 }
 
 Test(gemm, default_backend_matches_reference)

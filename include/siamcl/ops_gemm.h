@@ -18,6 +18,21 @@ int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float al
             size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
             size_t c_off, int ldc, const char *label);
 
+/* sc_gemm with B stored in panels of 16 columns, as the CPU convolutions lay out their
+ * im2col matrix (cl/conv.cl): the stored B, rows x cols (k x n for A B, n x k for A B^T with
+ * trans_b), is cols / 16 panels of rows x 16 floats one after the other, element (r, c) at
+ * b_off + (c / 16) * 16 rows + r * 16 + c % 16. A panel is then one sequential stream, where a
+ * strip of 16 columns of a row-major B is a short piece of each of its rows (the GEMM's
+ * time at the early convs' short C went into gathering those pieces). cols must be a
+ * multiple of 16; with trans_b, m is at most SC_GEMM_PANEL_MAX_M. No transposed A. Runs the
+ * own kernels whatever the backend (cl/gemm_panel.cl; for A B^T, gemm_strip or the split-K
+ * kernel as sc_gemm would pick), which are written for CPU devices: src/ops/conv.c uses
+ * this layout only on those. */
+#define SC_GEMM_PANEL_MAX_M 1024
+int sc_gemm_panel(sc_ctx *ctx, int trans_b, int m, int n, int k, float alpha, cl_mem a,
+                  size_t a_off, int lda, cl_mem b, size_t b_off, float beta, cl_mem c,
+                  size_t c_off, int ldc, const char *label);
+
 typedef enum sc_gemm_backend {
     SC_GEMM_AUTO = 0, /* the device's choice (see sc_gemm_backend_for) */
     SC_GEMM_OWN,      /* cl/gemm.cl */

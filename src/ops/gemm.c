@@ -253,7 +253,7 @@ int sc_gemm_on(sc_ctx *ctx, sc_gemm_backend backend, int trans_a, int trans_b, i
     SC_TRY(check_extent(label, "B", b, b_off, b_rows, b_cols, ldb));
     SC_TRY(check_extent(label, "C", c, c_off, m, n, ldc));
     sc_gemm_call g = {trans_a != 0, trans_b != 0, m, n, k, alpha, beta, a, b, c,
-                      a_off, b_off, c_off, lda, ldb, ldc, label};
+                      a_off, b_off, c_off, lda, ldb, ldc, label, 0};
     if (backend == SC_GEMM_AUTO)
         backend = sc_gemm_backend_for(ctx);
     return backend == SC_GEMM_CLBLAST ? sc_gemm_clblast_run(ctx, &g) : sc_gemm_own_run(ctx, &g);
@@ -265,4 +265,42 @@ int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float al
 {
     return sc_gemm_on(ctx, SC_GEMM_AUTO, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b,
                       b_off, ldb, beta, c, c_off, ldc, label);
+}
+
+int sc_gemm_panel(sc_ctx *ctx, int trans_b, int m, int n, int k, float alpha, cl_mem a,
+                  size_t a_off, int lda, cl_mem b, size_t b_off, float beta, cl_mem c,
+                  size_t c_off, int ldc, const char *label)
+{
+    if (!label)
+        label = "gemm";
+    if (m < 0 || n < 0 || k <= 0)
+        return sc_fail("%s: bad GEMM shape m=%d n=%d k=%d (m, n >= 0, k > 0)", label, m, n, k);
+    if (m == 0 || n == 0)
+        return SC_OK;
+    /* B as stored: rows x cols, the cols in panels of 16 */
+    int b_rows = trans_b ? n : k, b_cols = trans_b ? k : n;
+    if (b_cols % 16)
+        return sc_fail("%s: B in panels needs %s a multiple of 16, got %d", label,
+                       trans_b ? "k" : "n", b_cols);
+    if (trans_b && m > SC_GEMM_PANEL_MAX_M)
+        return sc_fail("%s: A B^T with B in panels takes at most %d rows of C, got %d", label,
+                       SC_GEMM_PANEL_MAX_M, m);
+    if ((size_t)b_rows * 16 > INT_MAX)
+        return sc_fail("%s: B in panels of %d rows is too large", label, b_rows);
+    if (lda < k || ldc < n)
+        return sc_fail("%s: GEMM leading dimensions too small: lda=%d (need >= %d), ldc=%d "
+                       "(need >= %d)",
+                       label, lda, k, ldc, n);
+    SC_TRY(check_extent(label, "A", a, a_off, m, k, lda));
+    /* the panels one after the other: a matrix of b_cols / 16 rows of 16 b_rows floats */
+    SC_TRY(check_extent(label, "B", b, b_off, b_cols / 16, 16 * b_rows, 16 * b_rows));
+    SC_TRY(check_extent(label, "C", c, c_off, m, n, ldc));
+    if (a_off > INT_MAX || b_off > INT_MAX || c_off > INT_MAX)
+        return sc_fail("%s: GEMM offsets beyond 2^31 floats (%zu, %zu, %zu) are not supported",
+                       label, a_off, b_off, c_off);
+    sc_gemm_call g = {.tb = trans_b != 0, .m = m, .n = n, .k = k, .alpha = alpha,
+                      .beta = beta, .a = a, .b = b, .c = c, .a_off = a_off, .b_off = b_off,
+                      .c_off = c_off, .lda = lda, .ldb = 16 * b_rows, .ldc = ldc,
+                      .label = label, .b_panel = 1};
+    return sc_gemm_panel_run(ctx, &g);
 }

@@ -12,6 +12,7 @@ typedef struct sc_gemm_call {
     size_t a_off, b_off, c_off;
     int lda, ldb, ldc;
     const char *label;
+    int b_panel; /* B in panels of 16 (sc_gemm_panel); ldb is then the panel's floats */
 } sc_gemm_call;
 
 int sc_gemm_clblast_run(sc_ctx *ctx, const sc_gemm_call *g);
@@ -19,5 +20,7 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g);
 /* The own backend's split-K path (gemm_dot.c): whether it takes g, and the run. */
 int sc_gemm_dot_fits(const sc_ctx *ctx, const sc_gemm_call *g);
 int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g);
+/* The own backend's GEMMs with B in panels (sc_gemm_panel): gemm_panel, or gemm_dot. */
+int sc_gemm_panel_run(sc_ctx *ctx, const sc_gemm_call *g);
 
 #endif

@@ -69,7 +69,7 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
     SC_TRY(sc_gemm_params_get(ctx, &p));
     if (g->tb) {
         p.ns = 1;
-        p.kb = p.kbt;
+        p.kb = g->b_panel ? (int)sc_round_up((size_t)p.kbt, 16) : p.kbt; /* whole panels */
     }
     if (g->m >= SC_GEMM_TALL_M) {
         p.rm = p.rmt;
@@ -77,11 +77,11 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
     }
     if (!g->tb)
         fit_short_c(&p, g->m);
-    char defines[160];
+    char defines[176];
     snprintf(defines, sizeof defines,
              "#define VW %d\n#define RM %d\n#define NRB %d\n#define NS %d\n#define KB %d\n"
-             "#define TA %d\n#define TB %d\n",
-             p.vw, p.rm, p.nrb, p.ns, p.kb, g->ta, g->tb);
+             "#define TA %d\n#define TB %d\n%s",
+             p.vw, p.rm, p.nrb, p.ns, p.kb, g->ta, g->tb, g->b_panel ? "#define PANEL 1\n" : "");
     cl_kernel k = sc_kernel(ctx, "gemm", defines, "gemm_strip");
     if (!k)
         return sc_fail_context("%s: own GEMM kernel (SIAMCL_GEMM=clblast bypasses it)",
@@ -99,5 +99,33 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
     size_t g1 = ((size_t)g->n + cols - 1) / cols;
     size_t local[2], global[2];
     pick_local(ctx, k, p.wg, g0, g1, local, global);
+    return sc_launch(ctx, k, 2, global, local, g->label);
+}
+
+/* B in panels (sc_gemm_panel): A B through cl/gemm_panel.cl, A B^T through the split-K dot
+ * kernel (the weight gradients: long K, which the panels cut into lines of 16). */
+int sc_gemm_panel_run(sc_ctx *ctx, const sc_gemm_call *g)
+{
+    if (g->tb)
+        return sc_gemm_own_run(ctx, g); /* gemm_strip or gemm_dot, with PANEL */
+    sc_gemm_params p;
+    SC_TRY(sc_gemm_params_get(ctx, &p));
+    /* rows per register block: 4 divides the early convs' 16-32 rows with no waste; taller
+       C takes 6 (conv3's 64 rows: 1.10x over 4) */
+    int rm = g->m <= 32 && g->m % 4 == 0 ? 4 : 6;
+    int mb = g->m <= 48 ? g->m : 48; /* rows per work-item: A's rows stay in L1 */
+    char defines[32];
+    snprintf(defines, sizeof defines, "#define RM %d\n", rm);
+    cl_kernel k = sc_kernel(ctx, "gemm_panel", defines, "gemm_panel");
+    if (!k)
+        return sc_fail_context("%s: own GEMM kernel for B in panels", g->label);
+    int a_off = (int)g->a_off, b_off = (int)g->b_off, c_off = (int)g->c_off;
+    int stream_c = (double)g->m * (double)g->n * sizeof(float) > STREAM_C_BYTES;
+    SC_TRY(sc_kernel_args(k, 15, SC_ARG(g->m), SC_ARG(g->n), SC_ARG(g->k), SC_ARG(g->alpha),
+                          SC_ARG(g->a), SC_ARG(a_off), SC_ARG(g->lda), SC_ARG(g->b),
+                          SC_ARG(b_off), SC_ARG(g->beta), SC_ARG(g->c), SC_ARG(c_off),
+                          SC_ARG(g->ldc), SC_ARG(mb), SC_ARG(stream_c)));
+    size_t local[2], global[2];
+    pick_local(ctx, k, p.wg, ((size_t)g->m + mb - 1) / mb, (size_t)g->n / 16, local, global);
     return sc_launch(ctx, k, 2, global, local, g->label);
 }
