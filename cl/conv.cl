@@ -231,3 +231,98 @@ __kernel void col2im_rows(__global const float *col, int col_off, __global float
         }
     }
 }
+
+/* im2col for CPUs in panels (src/ops/conv.c, when the own GEMM runs on a CPU): the same
+ * matrix as im2col_rows, column j of row kk stored at (j / 16) * 16 K + kk * 16 + j % 16
+ * (K = cin k k rows): each 16 columns of the matrix are one K x 16 block, which
+ * sc_gemm_panel reads as one sequential stream. The host takes this layout only when
+ * oh * ow is a multiple of 16, so every image starts a panel. One work-item per panel: it
+ * writes its K x 16 floats in order. (An item per matrix row, as im2col_rows, wrote one
+ * 64-byte line of each panel, K lines apart: 3x slower at conv1.) When ow is a multiple or
+ * a divisor of 16, a panel's pixels are runs of min(ow, 16) in whole output rows, so each
+ * run of a row kk is loads stride apart from one input row, with no bounds checks unless
+ * the window crosses the border (lane by lane, as for other widths, was 1.9x slower at
+ * conv4's 8 x 8). ld is unused. */
+__kernel void im2col_panel(__global const float *x, int x_off, __global float *col,
+                           int col_off, int nb, int cin, int h, int w, int k, int stride,
+                           int pad, int oh, int ow, int ld)
+{
+    int q = get_global_id(0);
+    int pc = oh * ow;
+    if (q >= nb * (pc / 16))
+        return;
+    int j0 = q * 16, i = j0 / pc, p0 = j0 - i * pc;
+    int oy0 = p0 / ow, ox0 = p0 - oy0 * ow;
+    __global float *cp = col + col_off + (size_t)q * 16 * (size_t)(cin * k * k);
+    __global const float *xi = x + x_off + i * cin * h * w;
+    if (ow % 16 == 0) { /* one run of 16 (a constant trip count: 1.7x faster at conv1) */
+        int iy0 = oy0 * stride - pad, ix0 = ox0 * stride - pad;
+        for (int ci = 0; ci < cin; ci++, xi += h * w)
+            for (int ky = 0; ky < k; ky++) {
+                int iy = iy0 + ky;
+                if (iy < 0 || iy >= h) {
+                    for (int e = 0; e < 16 * k; e++)
+                        cp[e] = 0.0f;
+                    cp += 16 * k;
+                    continue;
+                }
+                __global const float *xr = xi + iy * w;
+                for (int kx = 0; kx < k; kx++, cp += 16) {
+                    int ix = ix0 + kx;
+                    if (ix >= 0 && ix + 15 * stride < w) {
+                        for (int l = 0; l < 16; l++)
+                            cp[l] = xr[ix + l * stride];
+                    } else {
+                        for (int l = 0; l < 16; l++) {
+                            int c = ix + l * stride;
+                            cp[l] = c >= 0 && c < w ? xr[c] : 0.0f;
+                        }
+                    }
+                }
+            }
+        return;
+    }
+    if (16 % ow == 0) {
+        int run = ow;
+        for (int ci = 0; ci < cin; ci++, xi += h * w)
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++, cp += 16) {
+                    int ix = ox0 * stride - pad + kx;
+                    int inside = ix >= 0 && ix + (run - 1) * stride < w;
+                    for (int r = 0; r < 16; r += run) {
+                        int iy = (oy0 + r / run) * stride - pad + ky;
+                        __global float *o = cp + r;
+                        if (iy < 0 || iy >= h) {
+                            for (int l = 0; l < run; l++)
+                                o[l] = 0.0f;
+                            continue;
+                        }
+                        __global const float *xr = xi + iy * w;
+                        if (inside) {
+                            for (int l = 0; l < run; l++)
+                                o[l] = xr[ix + l * stride];
+                        } else {
+                            for (int l = 0; l < run; l++) {
+                                int c = ix + l * stride;
+                                o[l] = c >= 0 && c < w ? xr[c] : 0.0f;
+                            }
+                        }
+                    }
+                }
+        return;
+    }
+    /* other widths: the panel's pixels lane by lane */
+    int iy0[16], ix0[16];
+    for (int l = 0; l < 16; l++) {
+        int oy = (p0 + l) / ow, ox = p0 + l - oy * ow;
+        iy0[l] = oy * stride - pad;
+        ix0[l] = ox * stride - pad;
+    }
+    for (int ci = 0; ci < cin; ci++, xi += h * w)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++, cp += 16)
+                for (int l = 0; l < 16; l++) {
+                    int iy = iy0[l] + ky, ix = ix0[l] + kx;
+                    cp[l] = iy >= 0 && iy < h && ix >= 0 && ix < w ? xi[iy * w + ix] : 0.0f;
+                }
+}

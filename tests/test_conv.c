@@ -376,6 +376,26 @@ Test(conv, padded_rows_in_every_workspace_regime)
     sc_conv2d_force_tiles(-1);
 }
 
+/* The im2col matrix in panels (sc_gemm_panel) and row-major, whatever the device: output
+ * planes of 256 and 64 pixels (every image starts a panel), the whole batch, one image per
+ * GEMM and chunks of two with a remainder, and the kept matrix read chunk by chunk. */
+Test(conv, panel_and_row_major_im2col_match_the_reference)
+{
+    sc_conv2d_force_tiles(0);
+    for (int panel = 0; panel <= 1; panel++) {
+        sc_conv2d_force_panel(panel);
+        check_forward(2, baseline[0], 32, 32, WS_BATCH, 1, 170u + panel);
+        check_backward(2, baseline[0], 32, 32, WS_BATCH, 0, 172u + panel);
+        check_forward(5, baseline[1], 32, 32, WS_TWO, 1, 174u + panel);
+        check_backward(5, baseline[1], 32, 32, WS_TWO, 1, 176u + panel);
+        check_backward(2, baseline[3], 16, 16, WS_ONE, 1, 178u + panel);
+        check_kept(5, baseline[1], 32, 32, WS_TWO, 180u + panel);
+        check_kept(3, baseline[3], 16, 16, WS_BATCH, 182u + panel);
+    }
+    sc_conv2d_force_panel(-1);
+    sc_conv2d_force_tiles(-1);
+}
+
 /* ---- finite differences -------------------------------------------------------------- */
 
 typedef struct fd_ctx {

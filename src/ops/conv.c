@@ -9,6 +9,9 @@
  * instead (no im2col matrix at all; the kept tensor then holds a padded copy of x). */
 #include "siamcl/ops_conv.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "conv_common.h"
 #include "conv_tiles.h"
 #include "siamcl/ops_gemm.h"
@@ -118,12 +121,44 @@ int sc_rows_layout(const sc_ctx *ctx)
     return forced_rows >= 0 ? forced_rows : (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
 }
 
+/* Whether the im2col matrix goes in panels of 16 columns (cl/conv.cl, im2col_panel) for
+ * sc_gemm_panel: on CPUs when the own GEMM runs, for output planes of a multiple of 16
+ * pixels (every image, so every chunk, starts a panel) and at most PANEL_MAX_COUT output
+ * channels. The forward GEMM then reads one sequential stream instead of gathering 64-byte
+ * pieces of K rows. Measured against row-major (bench_gemm, bench_abx 7-15 alternating
+ * rounds): forward GEMMs 1.3-1.6x at the baseline's conv1-4; weight gradients 0.9-1.08x
+ * at conv1-2 (16-32 rows: the split-K kernel) but 0.63-0.8x at conv3-4 (64-128 rows:
+ * gemm_strip, whose copy then reads 1 KB blocks a panel apart), which cancels their
+ * forward gain. $SIAMCL_CONV_PANEL=0 turns it off (A/B). */
+#define PANEL_MAX_COUT 32
+
+static int forced_panel = -1;
+
+void sc_conv2d_force_panel(int on) { forced_panel = on; }
+
+static int panel_layout(sc_ctx *ctx, const sc_conv2d_desc *d, size_t p)
+{
+    if (is_pointwise(d) || p % 16)
+        return 0;
+    if (forced_panel >= 0)
+        return forced_panel && d->cout <= SC_GEMM_PANEL_MAX_M;
+    static int env = -1;
+    if (env < 0) {
+        const char *e = getenv("SIAMCL_CONV_PANEL");
+        env = !(e && strcmp(e, "0") == 0);
+    }
+    return env && d->cout <= PANEL_MAX_COUT && sc_rows_layout(ctx) &&
+           sc_gemm_backend_for(ctx) == SC_GEMM_OWN;
+}
+
 static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, int n0,
                          int cnt, cl_mem col, int col_off, int ld, int oh, int ow)
 {
     /* CPUs run work-items as loop iterations: there a long contiguous inner loop wins. */
     int rows = sc_rows_layout(ctx);
-    cl_kernel k = sc_kernel(ctx, "conv", NULL, rows ? "im2col_rows" : "im2col");
+    int panel = panel_layout(ctx, d, (size_t)oh * ow);
+    const char *name = panel ? "im2col_panel" : rows ? "im2col_rows" : "im2col";
+    cl_kernel k = sc_kernel(ctx, "conv", NULL, name);
     if (!k)
         return SC_ERR;
     int h = x->shape[2], w = x->shape[3];
@@ -132,6 +167,11 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
                           SC_ARG(cnt), SC_ARG(d->cin), SC_ARG(h), SC_ARG(w), SC_ARG(d->k),
                           SC_ARG(d->stride), SC_ARG(d->pad), SC_ARG(oh), SC_ARG(ow),
                           SC_ARG(ld)));
+    if (panel) {
+        /* one item per panel, in groups of 8: a few groups per core at conv4's 128 */
+        size_t local = 8, global = sc_round_up((size_t)cnt * oh * ow / 16, local);
+        return sc_launch(ctx, k, 1, &global, &local, "conv.im2col");
+    }
     if (rows) {
         size_t global[2] = {(size_t)cnt, (size_t)d->cin * d->k * d->k};
         return sc_launch(ctx, k, 2, global, NULL, "conv.im2col");
@@ -221,6 +261,18 @@ static const sc_tensor *tiles_buffer(sc_ctx *ctx, const sc_conv2d_desc *d, const
     return ws && ws->buf && ws->n >= need ? ws : NULL;
 }
 
+/* out[m, n] = W[m, kdim] col[kdim, n], col in the layout launch_im2col wrote (ld: its row
+ * length when not in panels). */
+static int col_gemm(sc_ctx *ctx, int panel, int m, int n, int kdim, const sc_tensor *w,
+                    cl_mem col, size_t col_off, int ld, cl_mem out, size_t out_off, int ldo)
+{
+    if (panel)
+        return sc_gemm_panel(ctx, 0, m, n, kdim, 1.0f, w->buf, w->off, kdim, col, col_off,
+                             0.0f, out, out_off, ldo, "conv.gemm");
+    return sc_gemm(ctx, 0, 0, m, n, kdim, 1.0f, w->buf, w->off, kdim, col, col_off, ld, 0.0f,
+                   out, out_off, ldo, "conv.gemm");
+}
+
 /* Forward; with keep, the whole batch's im2col goes there (once) and the chunks' GEMMs read
  * their columns of it, so the workspace only holds the GEMM outputs. */
 static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
@@ -246,6 +298,7 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     SC_TRY(chunk_images(d, x, ws, op, &nb));
     int ws_off = ws && ws->buf ? (int)ws->off : 0;
     cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
+    int panel = panel_layout(ctx, d, (size_t)p);
     if (keep) {
         /* The matrix is already out of the workspace, which now holds only GEMM outputs;
          * one image at a time needs none (its GEMM writes y directly). */
@@ -274,10 +327,12 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
         } else {
             SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, ld, oh, ow));
         }
+        if (panel && keep)
+            src_off = keep->off + (size_t)n0 * p * kdim; /* the chunk's first panel */
         if (cnt == 1) {
             /* out[cout, P] = W[cout, K] col[K, P], written straight into y[n0]. */
-            SC_TRY(sc_gemm(ctx, 0, 0, d->cout, p, kdim, 1.0f, w->buf, w->off, kdim, src,
-                           src_off, ld, 0.0f, y->buf, (size_t)y_off, p, "conv.gemm"));
+            SC_TRY(col_gemm(ctx, panel, d->cout, p, kdim, w, src, src_off, ld, y->buf,
+                            (size_t)y_off, p));
             if (b) {
                 sc_tensor yi = sc_tensor_view(y->buf, (size_t)y_off, 4,
                                               (const int[]){1, d->cout, oh, ow});
@@ -285,8 +340,8 @@ static int forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
             }
             continue;
         }
-        SC_TRY(sc_gemm(ctx, 0, 0, d->cout, cols, kdim, 1.0f, w->buf, w->off, kdim, src,
-                       src_off, ld, 0.0f, wsb, (size_t)t_off, ldt, "conv.gemm"));
+        SC_TRY(col_gemm(ctx, panel, d->cout, cols, kdim, w, src, src_off, ld, wsb,
+                        (size_t)t_off, ldt));
         SC_TRY(launch_permute(ctx, 1, wsb, t_off, ldt, y->buf, y_off, b, cnt, d->cout, p));
     }
     return SC_OK;
@@ -388,16 +443,21 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
             cl_mem col = direct ? x->buf : wsb;
             size_t col_off = direct ? (size_t)x_off : (size_t)ws_off;
             int ldcol = direct ? p : ld;
+            int panel = panel_layout(ctx, d, (size_t)p);
             if (kept) {
                 col = kept->buf;
-                col_off = kept->off + (size_t)n0 * p;
+                col_off = kept->off + (size_t)n0 * p * (panel ? kdim : 1);
                 ldcol = (int)sc_conv2d_ld((size_t)n * p);
             } else if (!direct) {
                 SC_TRY(launch_im2col(ctx, d, x, n0, cnt, wsb, ws_off, ld, oh, ow));
             }
             /* dW[cout, K] (+)= g[cout, cols] col[K, cols]^T */
-            SC_TRY(sc_gemm(ctx, 0, 1, d->cout, kdim, cols, 1.0f, g, g_off, ldg, col, col_off,
-                           ldcol, beta, dw->buf, dw->off, kdim, "conv.gemm"));
+            if (panel)
+                SC_TRY(sc_gemm_panel(ctx, 1, d->cout, kdim, cols, 1.0f, g, g_off, ldg, col,
+                                     col_off, beta, dw->buf, dw->off, kdim, "conv.gemm"));
+            else
+                SC_TRY(sc_gemm(ctx, 0, 1, d->cout, kdim, cols, 1.0f, g, g_off, ldg, col,
+                               col_off, ldcol, beta, dw->buf, dw->off, kdim, "conv.gemm"));
         }
         if (dx) {
             /* dcol[K, cols] = W[cout, K]^T g[cout, cols]; the in-order queue lets it reuse
