@@ -3,6 +3,10 @@
  * (OpenCL profiling events), GFLOP/s and % of the FMA peak measured in the same run.
  *   bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] [--tune]
  *              [--tune-clblast] [--save] [--cached] [--host-blas] [device]
+ * On a CPU device with the own GEMM, the convolutions' forward and weight-gradient GEMMs
+ * that src/ops/conv.c gives an im2col matrix in panels (sc_gemm_panel: up to 32 output
+ * channels) are also timed that way, right after their row-major run, and a second table
+ * compares the two and totals the shapes as the layers issue them.
  * --tune searches the own kernel's tile sizes over these shapes (coordinate descent from the
  * current ones), compares the best with CLBlast and, with --save, stores both choices in the
  * tuning store (siamcl/tuning.h) for every later run on this device.
@@ -34,6 +38,7 @@ typedef struct gemm_run {
     const gemm_shape *s;
     sc_gemm_backend backend;
     cl_mem a, b, c;
+    int panel; /* B in panels (sc_gemm_panel), as conv.c lays out im2col on CPUs */
 } gemm_run;
 
 static int run_gemm(sc_ctx *ctx, void *user)
@@ -42,18 +47,41 @@ static int run_gemm(sc_ctx *ctx, void *user)
     const gemm_shape *s = r->s;
     int ld[3];
     gemm_shape_ld(s, ld);
+    if (r->panel)
+        return sc_gemm_panel(ctx, s->tb, s->m, s->n, s->k, 1.0f, r->a, 0, ld[0], r->b, 0, 0.0f,
+                             r->c, 0, ld[2], "gemm");
     return sc_gemm_on(ctx, r->backend, s->ta, s->tb, s->m, s->n, s->k, 1.0f, r->a, 0, ld[0],
                       r->b, 0, ld[1], 0.0f, r->c, 0, ld[2], "gemm");
+}
+
+/* Whether src/ops/conv.c gives this GEMM its im2col matrix in panels on ctx's device: the
+ * forward and the weight gradient of a conv of at most 32 output channels (m) whose pixel
+ * count is a multiple of 16, on CPUs with the own GEMM (conv.c, panel_layout). */
+static int conv_panel(sc_ctx *ctx, const gemm_shape *s)
+{
+    return s->im2col && !s->ta && s->m <= 32 && (s->tb ? s->k : s->n) % 16 == 0 &&
+           (ctx->dev.type & CL_DEVICE_TYPE_CPU) && sc_gemm_backend_for(ctx) == SC_GEMM_OWN;
+}
+
+static int time_run(sc_ctx *ctx, gemm_run *r, int reps, double *secs)
+{
+    bench_result res;
+    SC_TRY(bench_time(ctx, run_gemm, r, reps, &res, NULL, 0));
+    *secs = res.kernel_s;
+    return SC_OK;
 }
 
 static int time_shape(sc_ctx *ctx, sc_gemm_backend backend, const gemm_shape *s, cl_mem *bufs,
                       int reps, double *secs)
 {
-    gemm_run r = {s, backend, bufs[0], bufs[1], bufs[2]};
-    bench_result res;
-    SC_TRY(bench_time(ctx, run_gemm, &r, reps, &res, NULL, 0));
-    *secs = res.kernel_s;
-    return SC_OK;
+    gemm_run r = {s, backend, bufs[0], bufs[1], bufs[2], 0};
+    return time_run(ctx, &r, reps, secs);
+}
+
+static int time_panel(sc_ctx *ctx, const gemm_shape *s, cl_mem *bufs, int reps, double *secs)
+{
+    gemm_run r = {s, SC_GEMM_OWN, bufs[0], bufs[1], bufs[2], 1};
+    return time_run(ctx, &r, reps, secs);
 }
 
 /* What --cached cuts each shape to: well inside a 32 MiB L3 shared by both cores. */
@@ -280,6 +308,32 @@ static void totals_add(totals *s, double flops, double peak, double t0, double t
     s->cap[1] += 1e9 * peak * t1;
 }
 
+/* The convolutions' GEMMs with B in panels, each timed right after its row-major run in
+ * the main table, and the totals with them in place of the row-major ones. */
+static void print_issued(const totals *t, double top, const double *t_row, const double *t_pan,
+                         const double *peaks, const char *only)
+{
+    printf("\nthe convolutions' GEMMs as src/ops/conv.c issues them on this device: the "
+           "im2col matrix in panels of 16 columns (sc_gemm_panel)\n%-34s | %6s | %9s %6s | "
+           "%9s %6s | %s\n",
+           "GEMM", "peak", "row ms", "%peak", "panels ms", "%peak", "row/panels time");
+    for (int i = 0; i < nshapes && i < 64; i++) {
+        const gemm_shape *s = &shapes[i];
+        if (!selected(s, only) || t_pan[i] <= 0)
+            continue;
+        double f = gemm_shape_flops(s);
+        printf("%-34s | %6.1f | %9.3f %5.1f%% | %9.3f %5.1f%% | %5.2fx\n", s->name, peaks[i],
+               1e3 * t_row[i], 100 * 1e-9 * f / t_row[i] / peaks[i], 1e3 * t_pan[i],
+               100 * 1e-9 * f / t_pan[i] / peaks[i], t_row[i] / t_pan[i]);
+    }
+    double g = 1e-9 * t->flops / t->t[1];
+    printf("%-34s | %6s | %9.3f %5.1f%% | %9.3f %5.1f%% | %5.2fx\n",
+           "all, as the layers issue them", "", 1e3 * t->t[0], 100 * t->flops / t->cap[0],
+           1e3 * t->t[1], 100 * t->flops / t->cap[1], t->t[0] / t->t[1]);
+    printf("%-34s | %6.1f | %9s %6s | %9s %5.1f%% |\n", "  vs the run's best FMA reading", top,
+           "", "", "", 100 * g / top);
+}
+
 #ifdef SIAMCL_HAVE_OPENBLAS
 #include <cblas.h>
 #include <time.h>
@@ -471,6 +525,10 @@ int main(int argc, char **argv)
     }
     /* the totals' %peak: all FLOPs over what the local peaks allowed in the time taken */
     totals all = {0}; /* [0] own, [1] CLBlast */
+    /* the own kernel on row-major operands [0] and as the layers issue it [1]: B in panels
+       where conv.c lays out im2col that way on this device */
+    totals issued = {0};
+    double t_row[64] = {0}, t_pan[64] = {0}, peaks[64] = {0};
     double top = rc == SC_OK ? pk.gflops : 0; /* the highest FMA reading of the run */
     for (int i = 0; rc == SC_OK && i < nshapes; i++) {
         const gemm_shape *s = &shapes[i];
@@ -480,6 +538,9 @@ int main(int argc, char **argv)
         rc = bench_fma_now(ctx, &pk, &peak);
         if (rc == SC_OK)
             rc = time_shape(ctx, SC_GEMM_OWN, s, bufs, reps, &t_own);
+        double t_issued = t_own;
+        if (rc == SC_OK && conv_panel(ctx, s))
+            rc = time_panel(ctx, s, bufs, reps, &t_issued);
         /* CLBlast runs at a few GFLOP/s on PoCL: fewer repeats keep the run short. */
         if (rc == SC_OK && !own_only)
             rc = time_shape(ctx, SC_GEMM_CLBLAST, s, bufs, reps < 3 ? reps : 3, &t_clb);
@@ -488,6 +549,12 @@ int main(int argc, char **argv)
         if (rc != SC_OK)
             break;
         totals_add(&all, flops, peak, t_own, t_clb);
+        totals_add(&issued, flops, peak, t_own, t_issued);
+        if (i < 64) {
+            t_row[i] = t_own;
+            t_pan[i] = conv_panel(ctx, s) ? t_issued : 0;
+            peaks[i] = peak;
+        }
         top = peak > top ? peak : top;
         double g_own = 1e-9 * flops / t_own, g_clb = t_clb > 0 ? 1e-9 * flops / t_clb : 0;
         printf("%-34s %5d %5d %6d %c%c  | %6.1f | %9.3f %7.1f %5.1f%% | ", s->name, s->m, s->n,
@@ -524,6 +591,11 @@ int main(int argc, char **argv)
             printf("%9s %7.1f %5.1f%% | %7s\n", "", g_clb, 100 * g_clb / top, "");
         }
     }
+    int any_panel = 0;
+    for (int i = 0; i < nshapes && i < 64; i++)
+        any_panel |= t_pan[i] > 0;
+    if (rc == SC_OK && any_panel)
+        print_issued(&issued, top, t_row, t_pan, peaks, only);
     if (rc == SC_OK && cached)
         rc = cached_table(ctx, &pk, bufs, reps, only);
 #ifdef SIAMCL_HAVE_OPENBLAS
