@@ -4,8 +4,8 @@
  *   bench_gemm [--best] [--quick] [--own-only] [--reps N] [--only TEXT] [--tune]
  *              [--tune-clblast] [--save] [--cached] [--host-blas] [device]
  * On a CPU device with the own GEMM, the convolutions' forward and weight-gradient GEMMs
- * that src/ops/conv.c gives an im2col matrix in panels (sc_gemm_panel: up to 32 output
- * channels) are also timed that way, right after their row-major run, and a second table
+ * that src/ops/conv.c gives an im2col matrix in panels (sc_gemm_panel) are also timed
+ * that way, right after their row-major run, and a second table
  * compares the two and totals the shapes as the layers issue them.
  * --tune searches the own kernel's tile sizes over these shapes (coordinate descent from the
  * current ones), compares the best with CLBlast and, with --save, stores both choices in the
@@ -55,11 +55,12 @@ static int run_gemm(sc_ctx *ctx, void *user)
 }
 
 /* Whether src/ops/conv.c gives this GEMM its im2col matrix in panels on ctx's device: the
- * forward and the weight gradient of a conv of at most 32 output channels (m) whose pixel
- * count is a multiple of 16, on CPUs with the own GEMM (conv.c, panel_layout). */
+ * forward and the weight gradient of a conv whose pixel count is a multiple of 16, on CPUs
+ * with the own GEMM (conv.c, panel_layout). */
 static int conv_panel(sc_ctx *ctx, const gemm_shape *s)
 {
-    return s->im2col && !s->ta && s->m <= 32 && (s->tb ? s->k : s->n) % 16 == 0 &&
+    return s->im2col && !s->ta && s->m <= SC_GEMM_PANEL_MAX_M &&
+           (s->tb ? s->k : s->n) % 16 == 0 &&
            (ctx->dev.type & CL_DEVICE_TYPE_CPU) && sc_gemm_backend_for(ctx) == SC_GEMM_OWN;
 }
 

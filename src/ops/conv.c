@@ -123,32 +123,27 @@ int sc_rows_layout(const sc_ctx *ctx)
 
 /* Whether the im2col matrix goes in panels of 16 columns (cl/conv.cl, im2col_panel) for
  * sc_gemm_panel: on CPUs when the own GEMM runs, for output planes of a multiple of 16
- * pixels (every image, so every chunk, starts a panel) and at most PANEL_MAX_COUT output
- * channels. The forward GEMM then reads one sequential stream instead of gathering 64-byte
- * pieces of K rows. Measured against row-major (bench_gemm, bench_abx 7-15 alternating
- * rounds): forward GEMMs 1.3-1.6x at the baseline's conv1-4; weight gradients 0.9-1.08x
- * at conv1-2 (16-32 rows: the split-K kernel) but 0.63-0.8x at conv3-4 (64-128 rows:
- * gemm_strip, whose copy then reads 1 KB blocks a panel apart), which cancels their
- * forward gain. $SIAMCL_CONV_PANEL=0 turns it off (A/B). */
-#define PANEL_MAX_COUT 32
-
+ * pixels (every image, so every chunk, starts a panel). The forward GEMM then reads one
+ * sequential stream instead of gathering 64-byte pieces of K rows. Measured against
+ * row-major (bench_abx, 15 alternating rounds, medians of the ratios): forward GEMMs
+ * 1.3-1.6x at the baseline's conv1-4; weight gradients 0.9-1.08x (conv1-2: the split-K
+ * kernel; conv3-4: gemm_strip). $SIAMCL_CONV_PANEL=0 turns it off (A/B). */
 static int forced_panel = -1;
 
 void sc_conv2d_force_panel(int on) { forced_panel = on; }
 
 static int panel_layout(sc_ctx *ctx, const sc_conv2d_desc *d, size_t p)
 {
-    if (is_pointwise(d) || p % 16)
+    if (is_pointwise(d) || p % 16 || d->cout > SC_GEMM_PANEL_MAX_M)
         return 0;
     if (forced_panel >= 0)
-        return forced_panel && d->cout <= SC_GEMM_PANEL_MAX_M;
+        return forced_panel;
     static int env = -1;
     if (env < 0) {
         const char *e = getenv("SIAMCL_CONV_PANEL");
         env = !(e && strcmp(e, "0") == 0);
     }
-    return env && d->cout <= PANEL_MAX_COUT && sc_rows_layout(ctx) &&
-           sc_gemm_backend_for(ctx) == SC_GEMM_OWN;
+    return env && sc_rows_layout(ctx) && sc_gemm_backend_for(ctx) == SC_GEMM_OWN;
 }
 
 static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, int n0,
