@@ -3,7 +3,8 @@
  *               j  = i * P + oy * OW + ox    (column: image i of the chunk, output pixel)
  * with rows ld floats apart (ld >= nb * P: sc_conv2d_ld pads it), so the forward is
  * W[cout, kk] x col[kk, j] = out[cout, j] (one GEMM for the chunk), and out (rows ld apart
- * too) is permuted to NCHW. Every buffer comes with its element offset. */
+ * too) is permuted to NCHW. Every buffer comes with its element offset. On CPUs the matrix
+ * may instead be stored in panels of 16 columns (im2col_panel, at the end). */
 
 /* One work-item per (column j, input channel ci): it fills the k*k rows of that channel,
  * so the index arithmetic (divisions) is done once per item, not once per element. Dim 0
