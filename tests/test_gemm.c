@@ -189,20 +189,14 @@ Test(gemm, split_k_weight_gradients)
 Test(gemm, b_in_panels)
 {
     unsigned seed = 2100;
-    static const int nn[][3] = {{1, 16, 1}, {16, 64, 147}, {30, 48, 37}, {70, 32, 9},
-                                {16, 131072, 3}};
-    for (int s = 0; s < 5; s++) {
-        const int *z = nn[s];
-        gemm_case plain = {0, 0, z[0], z[1], z[2], 1.0f, 0.0f, 0, 0};
-        gemm_case accumulate = {0, 0, z[0], z[1], z[2], 0.75f, -1.5f, 3, 5};
-        check_case_in(SC_GEMM_OWN, &plain, seed++, 1);
-        check_case_in(SC_GEMM_OWN, &accumulate, seed++, 1);
-    }
-    static const int nt[][3] = {{3, 1, 16}, {16, 147, 4112}, {32, 47, 20000}, {130, 5, 1040}};
-    for (int s = 0; s < 4; s++) {
-        const int *z = nt[s];
-        gemm_case plain = {0, 1, z[0], z[1], z[2], 1.0f, 0.0f, 0, 0};
-        gemm_case accumulate = {0, 1, z[0], z[1], z[2], 0.75f, -1.5f, 3, 5};
+    static const int shapes[][4] = {/* trans_b, m, n, k */
+                                    {0, 1, 16, 1},     {0, 16, 64, 147},  {0, 30, 48, 37},
+                                    {0, 70, 32, 9},    {0, 16, 131072, 3}, {1, 3, 1, 16},
+                                    {1, 16, 147, 4112}, {1, 32, 47, 20000}, {1, 130, 5, 1040}};
+    for (int s = 0; s < 9; s++) {
+        const int *z = shapes[s];
+        gemm_case plain = {0, z[0], z[1], z[2], z[3], 1.0f, 0.0f, 0, 0};
+        gemm_case accumulate = {0, z[0], z[1], z[2], z[3], 0.75f, -1.5f, 3, 5};
         check_case_in(SC_GEMM_OWN, &plain, seed++, 1);
         check_case_in(SC_GEMM_OWN, &accumulate, seed++, 1);
     }

@@ -232,15 +232,26 @@ static int check_extent(const char *label, const char *which, cl_mem buf, size_t
     return SC_OK;
 }
 
+/* What every entry checks first: the shape, and *label ("gemm" when NULL). *empty: m or n
+ * is 0, a no-op. */
+static int check_shape(const char **label, int m, int n, int k, int *empty)
+{
+    if (!*label)
+        *label = "gemm";
+    *empty = m == 0 || n == 0;
+    if (m < 0 || n < 0 || k <= 0)
+        return sc_fail("%s: bad GEMM shape m=%d n=%d k=%d (m, n >= 0, k > 0)", *label, m, n,
+                       k);
+    return SC_OK;
+}
+
 int sc_gemm_on(sc_ctx *ctx, sc_gemm_backend backend, int trans_a, int trans_b, int m, int n,
                int k, float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
                int ldb, float beta, cl_mem c, size_t c_off, int ldc, const char *label)
 {
-    if (!label)
-        label = "gemm";
-    if (m < 0 || n < 0 || k <= 0)
-        return sc_fail("%s: bad GEMM shape m=%d n=%d k=%d (m, n >= 0, k > 0)", label, m, n, k);
-    if (m == 0 || n == 0)
+    int empty;
+    SC_TRY(check_shape(&label, m, n, k, &empty));
+    if (empty)
         return SC_OK;
     /* Row-major: the stored row length of A is k (or m when transposed), and so on. */
     int a_rows = trans_a ? k : m, a_cols = trans_a ? m : k;
@@ -271,11 +282,9 @@ int sc_gemm_panel(sc_ctx *ctx, int trans_b, int m, int n, int k, float alpha, cl
                   size_t a_off, int lda, cl_mem b, size_t b_off, float beta, cl_mem c,
                   size_t c_off, int ldc, const char *label)
 {
-    if (!label)
-        label = "gemm";
-    if (m < 0 || n < 0 || k <= 0)
-        return sc_fail("%s: bad GEMM shape m=%d n=%d k=%d (m, n >= 0, k > 0)", label, m, n, k);
-    if (m == 0 || n == 0)
+    int empty;
+    SC_TRY(check_shape(&label, m, n, k, &empty));
+    if (empty)
         return SC_OK;
     /* B as stored: rows x cols, the cols in panels of 16 */
     int b_rows = trans_b ? n : k, b_cols = trans_b ? k : n;
