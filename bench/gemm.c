@@ -59,8 +59,7 @@ static int run_gemm(sc_ctx *ctx, void *user)
  * with the own GEMM (conv.c, panel_layout). */
 static int conv_panel(sc_ctx *ctx, const gemm_shape *s)
 {
-    return s->im2col && !s->ta && s->m <= SC_GEMM_PANEL_MAX_M &&
-           (s->tb ? s->k : s->n) % 16 == 0 &&
+    return s->im2col && !s->ta && (s->tb ? s->k : s->n) % 16 == 0 &&
            (ctx->dev.type & CL_DEVICE_TYPE_CPU) && sc_gemm_backend_for(ctx) == SC_GEMM_OWN;
 }
 

@@ -59,9 +59,9 @@
 #endif
 
 /* Where op(B)(p, j) = B^T lives: row j of B at K offset p. PANEL (TB only, sc_gemm_panel):
- * B in panels along K, as the CPU convolutions' im2col writes it (cl/gemm_panel.cl), with
- * ldb the floats of a panel (16 N); the host makes KB a multiple of 16, so K blocks start on
- * a panel, and a run of 8 along K is half a 64-byte line. */
+ * B in panels along K, as the CPU convolutions' im2col writes it (cl/conv.cl,
+ * im2col_panel), with ldb the floats of a panel (16 N); the host makes KB a multiple of 16,
+ * so K blocks start on a panel, and a run of 8 along K is half a 64-byte line. */
 #if TB && defined(PANEL)
 #define BT_AT(j, p) ((size_t)((p) >> 4) * (size_t)ldb + (size_t)(j)*16 + (size_t)((p)&15))
 #else

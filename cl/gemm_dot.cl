@@ -22,8 +22,8 @@
  * a multiple of 8 reads its last vector of B element by element, with A's copy zero there.
  * MM (M rounded up to MR), KC, NB, MR, NR come as #defines from the host.
  * PANEL (sc_gemm_panel): B is stored in panels along K, as the CPU convolutions' im2col
- * writes it (cl/gemm_panel.cl): B(n, k) at (k / 16) * ldb + n * 16 + k % 16, ldb = 16 N.
- * A run of 8 along K is then half of one row's 64-byte line in a panel; KC and the groups
+ * writes it (cl/conv.cl, im2col_panel): B(n, k) at (k / 16) * ldb + n * 16 + k % 16,
+ * ldb = 16 N. A run of 8 along K is then half of one row's 64-byte line in a panel; KC and the groups
  * of K are multiples of 16, so a chunk starts on a panel. */
 
 #ifndef MR

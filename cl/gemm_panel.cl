@@ -11,8 +11,8 @@
  * prefetches. A panel is K x 16 contiguous floats (9-26 KB at the baseline's conv1-2): the
  * first row block reads it from memory in order, the others from L1, each over the whole
  * of K with no copy and nothing parked. Measured against gemm_strip on row-major B at the
- * baseline's forward GEMMs (PoCL, AMD EPYC, bench_abx: 7 alternating rounds, medians of
- * the ratios): conv1 1.38x, conv2 1.46x, conv3 1.5-1.9x, conv4 1.3x.
+ * baseline's forward GEMMs (PoCL, AMD EPYC, a scratch A/B harness: 7 alternating rounds,
+ * medians of the ratios; bench_gemm times both each run): conv1 1.38x, conv2 1.46x, conv3 1.5-1.9x, conv4 1.3x.
  *
  * A work-item owns one panel (16 columns) and MB rows of C (mb, from the host), in blocks of
  * RM rows: RM accumulators of float16. Rows past M re-read row M - 1 and are never stored.
@@ -48,7 +48,7 @@ kernel void gemm_panel(int M, int N, int K, float alpha, global const float *A, 
 #ifdef SC_CPU_HINTS
         if (i0 == m0 && j0 + 16 < N) {
             for (int p = 0; p < K; p++) {
-                __builtin_prefetch(bp + 16 * (K + p));
+                __builtin_prefetch(bp + 16 * ((size_t)K + p));
                 float16 bv = vload16(p, bp);
 #pragma unroll
                 for (int r = 0; r < RM; r++)

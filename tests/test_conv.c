@@ -396,6 +396,31 @@ Test(conv, panel_and_row_major_im2col_match_the_reference)
     sc_conv2d_force_tiles(-1);
 }
 
+/* im2col_panel's three ways of filling a panel, forced on whatever the device: output rows
+ * of a multiple of 16 (32 and 48: several panels a row; stride 3), of a divisor of 16 (a
+ * panel spans 16 / ow rows: 8 with the window past the right border, 4, 2, 1) and of
+ * other widths (12, 20, 24: lane by lane); forward, backward, and the kept matrix read
+ * chunk by chunk by the forward too (a workspace for one image's GEMM output). */
+Test(conv, panel_im2col_at_every_width)
+{
+    sc_conv2d_force_tiles(0);
+    sc_conv2d_force_panel(1);
+    check_forward(2, (cfg){3, 6, 3, 1, 1}, 3, 32, WS_BATCH, 1, 190u);
+    check_forward(2, (cfg){3, 6, 5, 3, 2}, 4, 142, WS_TWO, 1, 191u);
+    check_forward(3, (cfg){3, 5, 3, 1, 1}, 8, 8, WS_BATCH, 1, 192u);
+    check_forward(3, (cfg){3, 5, 5, 2, 2}, 7, 7, WS_BATCH, 1, 193u);
+    check_forward(2, (cfg){3, 5, 3, 1, 1}, 8, 2, WS_TWO, 1, 194u);
+    check_forward(2, (cfg){3, 5, 3, 1, 1}, 16, 1, WS_TWO, 1, 195u);
+    check_forward(3, (cfg){3, 5, 3, 1, 1}, 4, 12, WS_BATCH, 1, 196u);
+    check_forward(3, (cfg){2, 4, 3, 1, 0}, 6, 22, WS_ONE, 1, 197u);
+    check_backward(3, (cfg){3, 5, 3, 1, 1}, 2, 24, WS_TWO, 1, 198u);
+    check_backward(3, (cfg){3, 5, 3, 1, 1}, 8, 8, WS_BATCH, 1, 199u);
+    check_kept(5, (cfg){3, 10, 3, 1, 1}, 4, 12, WS_ONE, 200u);
+    check_kept(5, (cfg){1, 4, 3, 1, 1}, 16, 16, WS_ONE, 201u);
+    sc_conv2d_force_panel(-1);
+    sc_conv2d_force_tiles(-1);
+}
+
 /* ---- finite differences -------------------------------------------------------------- */
 
 typedef struct fd_ctx {

@@ -185,17 +185,18 @@ Test(gemm, split_k_weight_gradients)
  * one panel and many, K of 1 and off a multiple of anything; A B^T through gemm_strip (K of
  * 16: one panel; 4112 and 1040: a last K block of one panel; 130 rows) and
  * through the split-K kernel (K = 20000: several chunks and groups). Offsets off a
- * multiple of 16 floats, padded A and C, beta != 0, and C over 8 MiB (streamed). */
+ * multiple of 16 floats, padded A and C, alpha != 1, beta != 0, and C over 8 MiB (16 x
+ * 131088: streamed). */
 Test(gemm, b_in_panels)
 {
     unsigned seed = 2100;
     static const int shapes[][4] = {/* trans_b, m, n, k */
                                     {0, 1, 16, 1},     {0, 16, 64, 147},  {0, 30, 48, 37},
-                                    {0, 70, 32, 9},    {0, 16, 131072, 3}, {1, 3, 1, 16},
+                                    {0, 70, 32, 9},    {0, 16, 131088, 3}, {1, 3, 1, 16},
                                     {1, 16, 147, 4112}, {1, 32, 47, 20000}, {1, 130, 5, 1040}};
     for (int s = 0; s < 9; s++) {
         const int *z = shapes[s];
-        gemm_case plain = {0, z[0], z[1], z[2], z[3], 1.0f, 0.0f, 0, 0};
+        gemm_case plain = {0, z[0], z[1], z[2], z[3], -0.5f, 0.0f, 0, 0};
         gemm_case accumulate = {0, z[0], z[1], z[2], z[3], 0.75f, -1.5f, 3, 5};
         check_case_in(SC_GEMM_OWN, &plain, seed++, 1);
         check_case_in(SC_GEMM_OWN, &accumulate, seed++, 1);
@@ -211,10 +212,10 @@ Test(gemm, b_in_panels_refuses_bad_shapes)
                                20, "bad"),
                  SC_ERR);
     cr_assert(strstr(sc_last_error(), "multiple of 16, got 20"), "%s", sc_last_error());
-    cr_assert_eq(sc_gemm_panel(ctx, 1, 2000, 1, 16, 1.0f, t.buf, 0, 16, t.buf, 0, 0.0f, t.buf,
-                               0, 1, "bad"),
+    cr_assert_eq(sc_gemm_panel(ctx, 1, 4, 1, 24, 1.0f, t.buf, 0, 24, t.buf, 0, 0.0f, t.buf, 0,
+                               1, "bad"),
                  SC_ERR);
-    cr_assert(strstr(sc_last_error(), "at most 1024 rows"), "%s", sc_last_error());
+    cr_assert(strstr(sc_last_error(), "k a multiple of 16, got 24"), "%s", sc_last_error());
     /* B's panels past the buffer */
     cr_assert_eq(sc_gemm_panel(ctx, 0, 4, 16, 300, 1.0f, t.buf, 0, 300, t.buf, 0, 0.0f, t.buf,
                                0, 16, "bad"),
@@ -245,9 +246,19 @@ Test(gemm, own_other_tile_sizes)
     static const sc_gemm_params variants[] = {
         {4, 1, 3, 1, 8, 16, 1, 2, 5}, {8, 7, 2, 3, 16, 8, 256, 3, 2},
         {16, 8, 1, 2, 40, 24, 4, 6, 1}};
+    /* B in panels: A B^T through gemm_strip (K blocks of kbt rounded up to whole panels,
+       partial strips, tall C) and A B */
+    static const int panel_shapes[][4] = {{1, 7, 13, 48}, {1, 70, 47, 1040}, {1, 16, 5, 8208},
+                                          {0, 49, 16, 300}};
+    unsigned seed = 2500;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         cr_assert_eq(sc_gemm_params_set(ctx, &variants[v], 0), SC_OK, "%s", sc_last_error());
         check_all(SC_GEMM_OWN, 4);
+        for (int s = 0; s < 4; s++) {
+            const int *z = panel_shapes[s];
+            gemm_case t = {0, z[0], z[1], z[2], z[3], 0.75f, -1.5f, 3, 5};
+            check_case_in(SC_GEMM_OWN, &t, seed++, 1);
+        }
     }
     cr_assert_eq(sc_gemm_params_set(ctx, &saved, 0), SC_OK);
 }

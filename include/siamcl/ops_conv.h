@@ -81,9 +81,9 @@ void sc_conv2d_force_layout(int rows);
  * unless SIAMCL_CONV_TILES=0). */
 void sc_conv2d_force_tiles(int on);
 /* The im2col matrix in panels of 16 columns for sc_gemm_panel (ops_gemm.h) on the im2col
- * path, for output planes of a multiple of 16 pixels and no 1x1 convolutions. 1 = on for
- * every device, 0 = off (row-major), -1 = the default (CPUs with the own GEMM, unless
- * SIAMCL_CONV_PANEL=0). */
+ * path, for output planes of a multiple of 16 pixels, except pointwise convolutions (1x1,
+ * stride 1, no padding: x itself is their matrix). 1 = on for every device, 0 = off
+ * (row-major), -1 = the default (CPUs with the own GEMM, unless SIAMCL_CONV_PANEL=0). */
 void sc_conv2d_force_panel(int on);
 
 /* ---- bias over channels --------------------------------------------------------------

@@ -24,11 +24,10 @@ int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float al
  * b_off + (c / 16) * 16 rows + r * 16 + c % 16. A panel is then one sequential stream, where a
  * strip of 16 columns of a row-major B is a short piece of each of its rows (the GEMM's
  * time at the early convs' short C went into gathering those pieces). cols must be a
- * multiple of 16; with trans_b, m is at most SC_GEMM_PANEL_MAX_M. No transposed A. Runs the
- * own kernels whatever the backend (cl/gemm_panel.cl; for A B^T, gemm_strip or the split-K
- * kernel as sc_gemm would pick), which are written for CPU devices: src/ops/conv.c uses
- * this layout only on those. */
-#define SC_GEMM_PANEL_MAX_M 1024
+ * multiple of 16. No transposed A. Runs the own kernels whatever the backend
+ * (cl/gemm_panel.cl; for A B^T, gemm_strip or the split-K kernel as the own backend picks
+ * them for row-major B), which are written for CPU devices: src/ops/conv.c uses this
+ * layout only on those. */
 int sc_gemm_panel(sc_ctx *ctx, int trans_b, int m, int n, int k, float alpha, cl_mem a,
                   size_t a_off, int lda, cl_mem b, size_t b_off, float beta, cl_mem c,
                   size_t c_off, int ldc, const char *label);

@@ -125,9 +125,9 @@ int sc_rows_layout(const sc_ctx *ctx)
  * sc_gemm_panel: on CPUs when the own GEMM runs, for output planes of a multiple of 16
  * pixels (every image, so every chunk, starts a panel). The forward GEMM then reads one
  * sequential stream instead of gathering 64-byte pieces of K rows. Measured against
- * row-major (bench_abx, 15 alternating rounds, medians of the ratios): forward GEMMs
- * 1.3-1.6x at the baseline's conv1-4; weight gradients 0.9-1.08x (conv1-2: the split-K
- * kernel; conv3-4: gemm_strip). $SIAMCL_CONV_PANEL=0 turns it off (A/B). A forward with
+ * row-major (a scratch A/B harness, 15 alternating rounds, medians of the ratios; bench_gemm
+ * times both each run): forward GEMMs 1.3-1.6x at the baseline's conv1-4; weight gradients
+ * 0.9-1.08x (conv1-2: the split-K kernel; conv3-4: gemm_strip). $SIAMCL_CONV_PANEL=0 turns it off (A/B). A forward with
  * keep and its backward must decide alike: the GEMM backend is fixed per device and
  * process unless sc_gemm_backend_set changes it in between. */
 static int forced_panel = -1;
@@ -136,7 +136,7 @@ void sc_conv2d_force_panel(int on) { forced_panel = on; }
 
 static int panel_layout(sc_ctx *ctx, const sc_conv2d_desc *d, size_t p)
 {
-    if (is_pointwise(d) || p % 16 || d->cout > SC_GEMM_PANEL_MAX_M)
+    if (is_pointwise(d) || p % 16)
         return 0;
     if (forced_panel >= 0)
         return forced_panel;
@@ -166,7 +166,8 @@ static int launch_im2col(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *
                           SC_ARG(ld)));
     if (panel) {
         /* one item per panel, in groups of 8: a few groups per core at conv4's 128 */
-        size_t local = 8, global = sc_round_up((size_t)cnt * oh * ow / 16, local);
+        size_t local = sc_kernel_wg(ctx, k, 8);
+        size_t global = sc_round_up((size_t)cnt * oh * ow / 16, local);
         return sc_launch(ctx, k, 1, &global, &local, "conv.im2col");
     }
     if (rows) {

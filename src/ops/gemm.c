@@ -291,9 +291,6 @@ int sc_gemm_panel(sc_ctx *ctx, int trans_b, int m, int n, int k, float alpha, cl
     if (b_cols % 16)
         return sc_fail("%s: B in panels needs %s a multiple of 16, got %d", label,
                        trans_b ? "k" : "n", b_cols);
-    if (trans_b && m > SC_GEMM_PANEL_MAX_M)
-        return sc_fail("%s: A B^T with B in panels takes at most %d rows of C, got %d", label,
-                       SC_GEMM_PANEL_MAX_M, m);
     if ((size_t)b_rows * 16 > INT_MAX)
         return sc_fail("%s: B in panels of %d rows is too large", label, b_rows);
     if (lda < k || ldc < n)

@@ -14,11 +14,10 @@
 #define DOT_NR 3  /* rows of B per tile: 12 accumulators of float8 */
 #define DOT_SUMS 16384 /* floats of private sums per work-item: mm x nb */
 #define DOT_KC 1024 /* K chunk: 1.1x faster than 512 at the baseline's conv1-2 */
-#define DOT_A_FLOATS (32 * 1024) /* floats of A's private copy: mm x kc */
 /* K chunk when B is in panels (sc_gemm_panel): 16 panels. A tile's rows are then a line of
  * each of 16 panels, and the chunk's panels (150-400 KB at the baseline's conv1-2) stay in
- * L2 for the next tiles. Against row-major B with chunks of 1024 (bench_abx, 9 alternating
- * rounds): conv1's weight gradient 1.08x, conv2's 0.99x; chunks of 512 0.73-0.84x, of 128
+ * L2 for the next tiles. Against row-major B with chunks of 1024 (a scratch A/B harness, 9
+ * alternating rounds): conv1's weight gradient 1.08x, conv2's 0.99x; chunks of 512 0.73-0.84x, of 128
  * 0.88-0.91x. */
 #define DOT_KC_PANEL 256
 
@@ -58,13 +57,8 @@ static int part_buffer(sc_ctx *ctx, size_t bytes, const char *label)
 int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g)
 {
     int mm = (int)sc_round_up((size_t)g->m, DOT_MR);
-    /* A's chunk in private memory: mm x kc floats, at most 128 KB; a multiple of 16 (the
-       panels of sc_gemm_panel's B) */
-    int kc = DOT_KC;
-    while (kc > 16 && (size_t)mm * kc > DOT_A_FLOATS)
-        kc /= 2;
-    if (g->b_panel && kc > DOT_KC_PANEL)
-        kc = DOT_KC_PANEL;
+    /* A's chunk in private memory: mm x kc floats, at most 128 KB (mm <= 32) */
+    int kc = g->b_panel ? DOT_KC_PANEL : DOT_KC;
     size_t chunks = ((size_t)g->k + kc - 1) / kc;
     /* rows of B per work-item: all of them when the sums fit, so that A is read once */
     int nb = (int)sc_round_up((size_t)g->n, DOT_NR);

@@ -20,7 +20,8 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g);
 /* The own backend's split-K path (gemm_dot.c): whether it takes g, and the run. */
 int sc_gemm_dot_fits(const sc_ctx *ctx, const sc_gemm_call *g);
 int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g);
-/* The own backend's GEMMs with B in panels (sc_gemm_panel): gemm_panel, or gemm_dot. */
+/* The own backend's GEMMs with B in panels (sc_gemm_panel): A B through gemm_panel, A B^T
+ * through sc_gemm_own_run's choice. */
 int sc_gemm_panel_run(sc_ctx *ctx, const sc_gemm_call *g);
 
 #endif
