@@ -515,6 +515,49 @@ Test(store, template_damage_is_caught_and_old_stores_upgrade)
     remove_store(path);
 }
 
+/* Reading only (verify, identify, list, check): a store on read-only media is read as
+ * immutable (the test hook stands in for a read-only mount, which needs privileges), its
+ * reads and check work, no -wal or -shm file appears beside it, and a write fails saying
+ * why; the same flag on writable media opens it as before. The file name holds the
+ * characters a "file:" URI gives meaning to. */
+Test(store, read_only_media_are_read_as_immutable)
+{
+    char path[256], side[300];
+    tmp_path(path, sizeof path, "ro%25?x#y");
+    make_store(path, 2);
+    expect_reads(path, "person 1", NULL);
+    sc_store_force_readonly_media(1);
+    sc_store *st;
+    cr_assert_eq(sc_store_open(&st, path, SC_STORE_READONLY), SC_OK, "%s", sc_last_error());
+    long long id, people, templates;
+    cr_assert_eq(sc_store_person_find(st, "person 1", &id), 1, "%s", sc_last_error());
+    cr_assert_eq(sc_store_counts(st, &people, &templates), SC_OK, "%s", sc_last_error());
+    cr_assert(people == 2 && templates == 6, "%lld people, %lld templates", people, templates);
+    float *t = NULL;
+    int nt = 0;
+    cr_assert_eq(sc_store_person_templates(st, id, 16, &t, &nt), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(nt, 3);
+    free(t);
+    cr_assert_eq(sc_store_check(st), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_store_person_remove(st, "person 0"), SC_ERR);
+    cr_assert(strstr(sc_last_error(), "read-only media"), "%s", sc_last_error());
+    snprintf(side, sizeof side, "%s-shm", path);
+    cr_assert(access(side, F_OK) != 0, "an immutable read made %s", side);
+    snprintf(side, sizeof side, "%s-wal", path);
+    cr_assert(access(side, F_OK) != 0, "an immutable read made %s", side);
+    sc_store_close(st);
+    /* writers are not affected by the hook */
+    cr_assert_eq(sc_store_open(&st, path, 0), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_store_person_remove(st, "person 0"), 1, "%s", sc_last_error());
+    sc_store_close(st);
+    sc_store_force_readonly_media(-1);
+    cr_assert_eq(sc_store_open(&st, path, SC_STORE_READONLY), SC_OK, "%s", sc_last_error());
+    cr_assert_eq(sc_store_counts(st, &people, &templates), SC_OK, "%s", sc_last_error());
+    cr_assert(people == 1 && templates == 3, "%lld people, %lld templates", people, templates);
+    sc_store_close(st);
+    remove_store(path);
+}
+
 Test(store, readers_are_not_blocked_by_a_writer)
 {
     char path[256];

@@ -29,12 +29,23 @@
 
 typedef struct sc_store sc_store;
 
-enum { SC_STORE_CREATE = 1 /* create the file when it does not exist */ };
+enum {
+    SC_STORE_CREATE = 1,  /* create the file when it does not exist */
+    SC_STORE_READONLY = 2 /* only read: also from read-only media or a file not writable */
+};
 
 /* Opens (or creates) a store, refusing a missing file (without SC_STORE_CREATE), a file that
  * is not SQLite, another application's database, a newer format, an unexpected schema or a
- * damaged file, each with a message naming the file and what to do. */
+ * damaged file, each with a message naming the file and what to do.
+ * SC_STORE_READONLY (the door's verify and identify, list, check): a file on read-only media
+ * (a store copied to a terminal and mounted read-only) is read as immutable, since SQLite
+ * cannot create the -wal and -shm files its write-ahead log needs there and nothing can
+ * change the file; a file this user may not write is opened read-only. Elsewhere it is
+ * opened as for writing, so that closing it tidies the log files away; writes then fail
+ * with a message either way. */
 int sc_store_open(sc_store **out, const char *path, unsigned flags);
+/* Test hook: 1 treats every file as on read-only media, 0 none, -1 asks the file system. */
+void sc_store_force_readonly_media(int on);
 void sc_store_close(sc_store *st);
 const char *sc_store_path(const sc_store *st);
 /* A note worth printing (file readable by others, ...), "" when none. */

@@ -445,7 +445,7 @@ static int cmd_verify(const args *a, session *s)
     if (!r)
         rc = err("out of memory");
     if (rc == EXIT_YES)
-        rc = open_store(a, s, 0);
+        rc = open_store(a, s, SC_STORE_READONLY);
     if (rc == EXIT_YES)
         rc = open_model(a, s);
     if (rc == EXIT_YES)
@@ -510,7 +510,7 @@ static int cmd_identify(const args *a, session *s)
     if (!m || !found)
         rc = err("out of memory");
     if (rc == EXIT_YES)
-        rc = open_store(a, s, 0);
+        rc = open_store(a, s, SC_STORE_READONLY);
     if (rc == EXIT_YES)
         rc = open_model(a, s);
     if (rc == EXIT_YES)
@@ -569,7 +569,8 @@ static int cmd_identify(const args *a, session *s)
 static int cmd_list(const args *a, session *s)
 {
     int rc;
-    if ((rc = need(a, 0, 0, "list")) != EXIT_YES || (rc = open_store(a, s, 0)) != EXIT_YES)
+    if ((rc = need(a, 0, 0, "list")) != EXIT_YES ||
+        (rc = open_store(a, s, SC_STORE_READONLY)) != EXIT_YES)
         return rc;
     sc_person_info *p;
     int n;
@@ -645,7 +646,8 @@ static int cmd_change(const args *a, session *s, int rename)
 static int cmd_check(const args *a, session *s)
 {
     int rc;
-    if ((rc = need(a, 0, 0, "check")) != EXIT_YES || (rc = open_store(a, s, 0)) != EXIT_YES)
+    if ((rc = need(a, 0, 0, "check")) != EXIT_YES ||
+        (rc = open_store(a, s, SC_STORE_READONLY)) != EXIT_YES)
         return rc;
     long long people, templates;
     if (sc_store_begin(s->st, 0) != SC_OK || sc_store_check(s->st) != SC_OK ||

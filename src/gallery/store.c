@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store_internal.h"
@@ -22,6 +23,8 @@ static const char *hint_for(int code)
     case SQLITE_LOCKED:
         return " (another facedb is writing to this store: try again)";
     case SQLITE_READONLY:
+        return " (the store cannot be written here: read-only media, or a file or folder "
+               "you may not write)";
     case SQLITE_PERM:
     case SQLITE_CANTOPEN:
         return " (check that the file and its folder are writable by you)";
@@ -223,6 +226,9 @@ static int validate(sc_store *st, unsigned flags)
         if (!from[0] || *end || st->checked_from < 1)
             return sc_fail("store %s: its checked_from record ('%s') is damaged", st->path, from);
     }
+    if (st->readonly)
+        return SC_OK; /* reading only: the log mode is the writers' business (an immutable
+                         file reports "delete" whatever its header says) */
     /* WAL is a property of the file; set once, checked every time. */
     sqlite3_stmt *s;
     SC_TRY(sc_store_prepare(st, &s, "PRAGMA journal_mode = WAL"));
@@ -235,6 +241,35 @@ static int validate(sc_store *st, unsigned flags)
         return sc_fail("store %s: cannot use write-ahead logging (is it on a network file "
                        "system?)", st->path);
     return SC_OK;
+}
+
+static int forced_media = -1;
+
+void sc_store_force_readonly_media(int on) { forced_media = on; }
+
+static int on_readonly_media(const char *path)
+{
+    if (forced_media >= 0)
+        return forced_media;
+    struct statvfs v;
+    return statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY);
+}
+
+/* Opens st->path for reading only: as immutable on read-only media ("file:" URI, with the
+ * characters a URI gives meaning to escaped), else as a read-only connection. */
+static int open_readonly(sc_store *st)
+{
+    int immutable = on_readonly_media(st->path);
+    char uri[3 * sizeof st->path + 32];
+    size_t n = (size_t)snprintf(uri, sizeof uri, "file:");
+    for (const char *c = st->path; *c; c++)
+        n += (size_t)(*c == '%' || *c == '?' || *c == '#'
+                          ? snprintf(uri + n, sizeof uri - n, "%%%02X", (unsigned char)*c)
+                          : snprintf(uri + n, sizeof uri - n, "%c", *c));
+    snprintf(uri + n, sizeof uri - n, "%s", immutable ? "?immutable=1" : "");
+    st->readonly = immutable ? 2 : 1;
+    int r = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    return r == SQLITE_OK ? SC_OK : sc_store_fail(st, r, "opening for reading");
 }
 
 int sc_store_open(sc_store **out, const char *path, unsigned flags)
@@ -264,7 +299,11 @@ int sc_store_open(sc_store **out, const char *path, unsigned flags)
         snprintf(st->warning, sizeof st->warning,
                  "store %s can be read by other users (mode %04o): chmod 600 it", path,
                  (unsigned)(sb.st_mode & 0777));
-    if (rc == SC_OK) {
+    int readonly = (flags & SC_STORE_READONLY) &&
+                   (on_readonly_media(path) || access(path, W_OK) != 0);
+    if (rc == SC_OK && readonly) {
+        rc = open_readonly(st);
+    } else if (rc == SC_OK) {
         int r = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL);
         if (r != SQLITE_OK)
             rc = sc_store_fail(st, r, "opening");
@@ -273,6 +312,13 @@ int sc_store_open(sc_store **out, const char *path, unsigned flags)
         rc = configure(st);
     if (rc == SC_OK)
         rc = validate(st, flags);
+    int code = rc != SC_OK && st->db ? sqlite3_extended_errcode(st->db) & 0xff : SQLITE_OK;
+    if (st->readonly == 1 && (code == SQLITE_READONLY || code == SQLITE_CANTOPEN))
+        rc = sc_fail("store %s: cannot be read by this user: its write-ahead log needs %s-shm "
+                     "beside it, which only a user who may write to its folder can create "
+                     "(%s). Give this user write access to the folder, or serve the store "
+                     "from read-only media (it is then read as it is)",
+                     path, path, sqlite3_errmsg(st->db));
     if (rc != SC_OK) {
         sc_store_close(st);
         return SC_ERR;

@@ -11,6 +11,7 @@ struct sc_store {
     char path[1024];
     char warning[1200];
     int format;              /* the file's user_version */
+    int readonly;            /* 1: a read-only connection, 2: read as immutable */
     long long checked_from;  /* templates from this id on carry a checksum */
 };
 
