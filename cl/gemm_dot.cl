@@ -23,8 +23,8 @@
  * MM (M rounded up to MR), KC, NB, MR, NR come as #defines from the host.
  * PANEL (sc_gemm_panel): B is stored in panels along K, as the CPU convolutions' im2col
  * writes it (cl/conv.cl, im2col_panel): B(n, k) at (k / 16) * ldb + n * 16 + k % 16,
- * ldb = 16 N. A run of 8 along K is then half of one row's 64-byte line in a panel; KC and the groups
- * of K are multiples of 16, so a chunk starts on a panel. */
+ * ldb = 16 N. A run of 8 along K is then half of one row's 64-byte line in a panel; KC and
+ * the groups of K are multiples of 16, so a chunk starts on a panel. */
 
 #ifndef MR
 #define MR 4

@@ -12,7 +12,8 @@
  * first row block reads it from memory in order, the others from L1, each over the whole
  * of K with no copy and nothing parked. Measured against gemm_strip on row-major B at the
  * baseline's forward GEMMs (PoCL, AMD EPYC, a scratch A/B harness: 7 alternating rounds,
- * medians of the ratios; bench_gemm times both each run): conv1 1.38x, conv2 1.46x, conv3 1.5-1.9x, conv4 1.3x.
+ * medians of the ratios; bench_gemm times both each run): conv1 1.38x, conv2 1.46x, conv3
+ * 1.5-1.9x, conv4 1.3x.
  *
  * A work-item owns one panel (16 columns) and MB rows of C (mb, from the host), in blocks of
  * RM rows: RM accumulators of float16. Rows past M re-read row M - 1 and are never stored.

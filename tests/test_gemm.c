@@ -85,8 +85,8 @@ static void check_case_in(sc_gemm_backend backend, const gemm_case *t, unsigned 
         cr_assert(isfinite(got[i]) && d <= tol->abs + tol->rel * fabs(want[i]),
                   "backend %s%s, trans_a=%d trans_b=%d, m=%d n=%d k=%d, alpha=%g beta=%g, "
                   "pad=%d off=%zu: C[%zu] = %.9g, want %.9g",
-                  sc_gemm_backend_name(backend), panel ? " (B in panels)" : "", t->ta, t->tb, t->m, t->n, t->k, t->alpha,
-                  t->beta, t->pad, t->off, i, got[i], want[i]);
+                  sc_gemm_backend_name(backend), panel ? " (B in panels)" : "", t->ta, t->tb,
+                  t->m, t->n, t->k, t->alpha, t->beta, t->pad, t->off, i, got[i], want[i]);
     }
     test_expect_close("gemm", got, want, nc);
     free(got);

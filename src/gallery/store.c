@@ -256,12 +256,13 @@ static int on_readonly_media(const char *path)
 }
 
 /* Opens st->path for reading only: as immutable on read-only media ("file:" URI, with the
- * characters a URI gives meaning to escaped), else as a read-only connection. */
+ * characters a URI gives meaning to escaped, and an empty authority before an absolute path
+ * so that one starting "//" is not read as a host), else as a read-only connection. */
 static int open_readonly(sc_store *st)
 {
     int immutable = on_readonly_media(st->path);
     char uri[3 * sizeof st->path + 32];
-    size_t n = (size_t)snprintf(uri, sizeof uri, "file:");
+    size_t n = (size_t)snprintf(uri, sizeof uri, "%s", st->path[0] == '/' ? "file://" : "file:");
     for (const char *c = st->path; *c; c++)
         n += (size_t)(*c == '%' || *c == '?' || *c == '#'
                           ? snprintf(uri + n, sizeof uri - n, "%%%02X", (unsigned char)*c)

@@ -127,9 +127,9 @@ int sc_rows_layout(const sc_ctx *ctx)
  * sequential stream instead of gathering 64-byte pieces of K rows. Measured against
  * row-major (a scratch A/B harness, 15 alternating rounds, medians of the ratios; bench_gemm
  * times both each run): forward GEMMs 1.3-1.6x at the baseline's conv1-4; weight gradients
- * 0.9-1.08x (conv1-2: the split-K kernel; conv3-4: gemm_strip). $SIAMCL_CONV_PANEL=0 turns it off (A/B). A forward with
- * keep and its backward must decide alike: the GEMM backend is fixed per device and
- * process unless sc_gemm_backend_set changes it in between. */
+ * 0.9-1.08x (conv1-2: the split-K kernel; conv3-4: gemm_strip). $SIAMCL_CONV_PANEL=0 turns
+ * it off (A/B). A forward with keep and its backward must decide alike: the GEMM backend is
+ * fixed per device and process unless sc_gemm_backend_set changes it in between. */
 static int forced_panel = -1;
 
 void sc_conv2d_force_panel(int on) { forced_panel = on; }

@@ -17,8 +17,8 @@
 /* K chunk when B is in panels (sc_gemm_panel): 16 panels. A tile's rows are then a line of
  * each of 16 panels, and the chunk's panels (150-400 KB at the baseline's conv1-2) stay in
  * L2 for the next tiles. Against row-major B with chunks of 1024 (a scratch A/B harness, 9
- * alternating rounds): conv1's weight gradient 1.08x, conv2's 0.99x; chunks of 512 0.73-0.84x, of 128
- * 0.88-0.91x. */
+ * alternating rounds): conv1's weight gradient 1.08x, conv2's 0.99x; chunks of 512
+ * 0.73-0.84x, of 128 0.88-0.91x. */
 #define DOT_KC_PANEL 256
 
 /* Where it beats gemm_strip (SIAMCL_GEMM_SPLITK=0 / 1 bench_gemm, 5 alternating rounds,
