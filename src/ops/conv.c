@@ -415,6 +415,7 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
     SC_TRY(chunk_images(d, x, ws, op, &nb));
     int ws_off = ws && ws->buf ? (int)ws->off : 0;
     cl_mem wsb = ws && ws->buf ? ws->buf : NULL;
+    int panel = panel_layout(ctx, d, (size_t)p); /* once, as the forward decides it */
 
     for (int n0 = 0; n0 < n; n0 += nb) {
         int cnt = n - n0 < nb ? n - n0 : nb;
@@ -441,7 +442,6 @@ static int backward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x,
             cl_mem col = direct ? x->buf : wsb;
             size_t col_off = direct ? (size_t)x_off : (size_t)ws_off;
             int ldcol = direct ? p : ld;
-            int panel = panel_layout(ctx, d, (size_t)p);
             if (kept) {
                 col = kept->buf;
                 col_off = kept->off + (size_t)n0 * p * (panel ? kdim : 1);
