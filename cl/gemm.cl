@@ -100,10 +100,9 @@
 /* alpha * acc (+ beta * old): old is only read when beta != 0. */
 #define AXPBY(acc, old) (beta == 0.0f ? alpha * (acc) : alpha * (acc) + beta * (old))
 
-#if TB && (VW == 8 || VW == 16)
-/* The 8 x 8 block at rows r[0..7] of B (8 floats of K each): out[p] = column p, by the
- * unpack / shuffle / 128-bit-lane steps of an AVX transpose (24 shuffles for 64 floats,
- * where element-wise copying costs 64 loads and 64 stores). */
+/* The 8 x 8 block at rows r[0..7] (8 floats each): out[p] = column p, by the unpack /
+ * shuffle / 128-bit-lane steps of an AVX transpose (24 shuffles for 64 floats, where
+ * element-wise copying costs 64 loads and 64 stores). copy_b's B^T, gemm_panel_nt's A. */
 static void transpose8(const float8 *r, float8 *out)
 {
     float8 t[8], u[8];
@@ -127,7 +126,6 @@ static void transpose8(const float8 *r, float8 *out)
         out[i + 4] = (float8)(u[i].hi, u[i + 4].hi);
     }
 }
-#endif
 
 /* bs[p * NS + s] = op(B)(k0 + p, jw + s * VW .. + VW) for p < kn, columns past N as 0. */
 static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int k0, int kn,
@@ -312,4 +310,125 @@ kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, 
             }
         }
     }
+}
+
+/* gemm_panel_nt: C = A B^T with B in panels along K, the CPU convolutions' weight gradients
+ * on the im2col matrix their forward kept (src/ops/gemm_dot.c launches it split along K,
+ * then cl/gemm_sum.cl adds the groups; it shares transpose8 with copy_b, hence this file).
+ * A is M x K row-major (the output gradient); B is N x K as K / 16 panels of N x 16:
+ * B(n, k) at (k / 16) * ldb + n * 16 + k % 16, ldb = 16 N (cl/conv.cl, im2col_panel).
+ *
+ * Why: in a panel, row n's 16 values along K are one 64-byte line, and C has few rows
+ * (16-32 at the early convs). So C's rows go into the vector lanes: a column n of a block
+ * of 16 MV rows of C is MV float16 accumulators, and each value of B is loaded once,
+ * broadcast, and used for 16 MV FMAs; no sums across lanes (gemm_dot, the dot product
+ * form, adds its lanes up every chunk and reads each line of B in two halves).
+ *  - A work-item owns a block of 16 MV rows of C and a group of K (kg, a multiple of KC).
+ *    Per chunk of KC it copies the block's rows of A, transposed by 8 x 8 shuffles, into
+ *    private memory (at[k][v]: rows 16 v .. 16 v + 15 at K offset k). Then for each tile
+ *    of NR columns it takes the tile's sums from private memory (cs), runs the chunk's
+ *    panels with NR x MV float16 in registers, and puts them back.
+ *  - The sums go out once, to part[group][M][N].
+ *  - SC_CPU_HINTS: each panel step prefetches the tile's lines of the next chunk (the same
+ *    rows KC / 16 panels on), which come from memory: 1.25x at conv1.
+ * M must be a multiple of 16 MV and K of 16, cs must hold N rounded up to NR (the host
+ * checks); columns past N re-read column N - 1 and are never stored. */
+#ifndef MV
+#define MV 1 /* float16 per column of C: 16 MV rows per work-item */
+#endif
+#ifndef NR
+#define NR 6 /* columns of C per tile: NR * MV float16 accumulators */
+#endif
+#ifndef KC
+#define KC 64 /* K chunk, a multiple of 16 */
+#endif
+#ifndef CS
+#define CS 6 /* float16 of private sums: N rounded up to NR, times MV */
+#endif
+
+kernel void gemm_panel_nt(int M, int N, int K, global const float *A, int a_off, int lda,
+                          global const float *B, int b_off, int ldb, int kg,
+                          global float *part)
+{
+    int m0 = (int)get_global_id(0) * 16 * MV;
+    int grp = (int)get_global_id(1);
+    int kbeg = grp * kg;
+    if (m0 >= M || kbeg >= K)
+        return;
+    int kend = min(K, kbeg + kg);
+    float16 at[KC * MV]; /* this chunk of A, transposed */
+    float16 cs[CS];      /* sums over this item's chunks, column by column */
+    for (int i = 0; i < CS; i++)
+        cs[i] = (float16)(0.0f);
+
+    for (int k0 = kbeg; k0 < kend; k0 += KC) {
+        int kn = min(KC, kend - k0); /* a multiple of 16 */
+        /* each row's line of 16 at once: a line read in halves may be gone before its second
+           (rows of 2^n floats apart share a cache set) */
+        for (int k = 0; k < kn; k += 16)
+            for (int v = 0; v < MV; v++) {
+                float8 cols[2][2][8]; /* [half of the rows][half of the line][column] */
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    float8 lo[8], hi[8];
+#pragma unroll
+                    for (int i = 0; i < 8; i++) {
+                        size_t row = (size_t)(m0 + 16 * v + 8 * h + i);
+                        float16 r = vload16(0, A + a_off + row * (size_t)lda + k0 + k);
+                        lo[i] = r.lo;
+                        hi[i] = r.hi;
+                    }
+                    transpose8(lo, cols[h][0]);
+                    transpose8(hi, cols[h][1]);
+                }
+#pragma unroll
+                for (int i = 0; i < 8; i++) {
+                    at[(k + i) * MV + v] = (float16)(cols[0][0][i], cols[1][0][i]);
+                    at[(k + 8 + i) * MV + v] = (float16)(cols[0][1][i], cols[1][1][i]);
+                }
+            }
+        const global float *bk = B + b_off + (size_t)(k0 / 16) * (size_t)ldb;
+        for (int j0 = 0; j0 < N; j0 += NR) {
+            float16 acc[NR * MV];
+            const global float *br[NR];
+#pragma unroll
+            for (int c = 0; c < NR; c++) {
+                br[c] = bk + (size_t)min(j0 + c, N - 1) * 16;
+#pragma unroll
+                for (int v = 0; v < MV; v++)
+                    acc[c * MV + v] = cs[(j0 + c) * MV + v];
+            }
+            for (int p = 0; p < kn / 16; p++) {
+#ifdef SC_CPU_HINTS
+                if (k0 + KC < kend)
+#pragma unroll
+                    for (int c = 0; c < NR; c++)
+                        __builtin_prefetch(br[c] + (KC / 16) * (size_t)ldb);
+#endif
+                const float16 *ap = at + p * 16 * MV;
+#pragma unroll
+                for (int e = 0; e < 16; e++)
+#pragma unroll
+                    for (int c = 0; c < NR; c++) {
+                        float16 b = (float16)(br[c][e]);
+#pragma unroll
+                        for (int v = 0; v < MV; v++)
+                            acc[c * MV + v] = fma(b, ap[e * MV + v], acc[c * MV + v]);
+                    }
+#pragma unroll
+                for (int c = 0; c < NR; c++)
+                    br[c] += ldb;
+            }
+#pragma unroll
+            for (int c = 0; c < NR; c++)
+#pragma unroll
+                for (int v = 0; v < MV; v++)
+                    cs[(j0 + c) * MV + v] = acc[c * MV + v];
+        }
+    }
+    global float *out = part + (size_t)grp * (size_t)M * (size_t)N;
+    const float *sums = (const float *)cs;
+    for (int r = 0; r < 16 * MV; r++)
+        for (int n = 0; n < N; n++)
+            out[(size_t)(m0 + r) * N + n] = sums[(n * MV + r / 16) * 16 + r % 16];
 }

@@ -1,5 +1,5 @@
 /* SGEMM for op(A) op(B) = A B^T with long K (the weight gradients: K = images x pixels),
- * split along K (src/ops/gemm_own.c launches it, then gemm_dot_sum).
+ * split along K (src/ops/gemm_own.c launches it, then gemm_sum).
  *
  * Both A (M x K) and B (N x K) are read along their rows, so each C element is a dot
  * product: a tile of MR rows of A and NR rows of B keeps MR x NR accumulators of float8,
@@ -13,7 +13,7 @@
  *    then for each tile of NR rows of B (read from B directly, in runs of KC floats) runs
  *    the tiles of A over it: the NR rows stay in L1 for all of them.
  *  - Sums over the item's chunks collect in private memory and go out once, to
- *    part[group][M][N]; gemm_dot_sum adds the groups into C. The host picks the groups so
+ *    part[group][M][N]; gemm_sum adds the groups into C. The host picks the groups so
  *    that there are a few items per compute unit.
  *  - SC_CPU_HINTS: while the tiles of A run over one tile of B, each step prefetches one
  *    line of the next tile's rows of B, which come from memory: a new row starts a new
@@ -148,20 +148,4 @@ kernel void gemm_dot(int M, int N, int K, global const float *A, int a_off, int 
     for (int r = 0; r < M && r < MM; r++)
         for (int c = 0; c < nn; c++)
             out[(size_t)r * N + c] = cs[r * NB + c];
-}
-
-/* C = alpha * (sum of the groups' partial products) + beta * C; one work-item per element
- * of C (beta == 0 never reads C). */
-kernel void gemm_dot_sum(int M, int N, int groups, global const float *part, float alpha,
-                         float beta, global float *C, int c_off, int ldc)
-{
-    int i = (int)get_global_id(1), j = (int)get_global_id(0);
-    if (i >= M || j >= N)
-        return;
-    size_t mn = (size_t)M * (size_t)N, at = (size_t)i * (size_t)N + j;
-    float s = 0.0f;
-    for (int g = 0; g < groups; g++)
-        s += part[g * mn + at];
-    global float *c = C + c_off + (size_t)i * (size_t)ldc + j;
-    *c = beta == 0.0f ? alpha * s : alpha * s + beta * *c;
 }

@@ -183,8 +183,9 @@ Test(gemm, split_k_weight_gradients)
 /* B in panels (the CPU convolutions' im2col layout): A B through gemm_panel with rows of 1
  * to 70 (register blocks of 4 and 6 with partial last ones, several row groups past 48),
  * one panel and many, K of 1 and off a multiple of anything; A B^T through gemm_strip (K of
- * 16: one panel; 4112 and 1040: a last K block of one panel; 130 rows) and
- * through the split-K kernel (K = 20000: several chunks and groups). Offsets off a
+ * 16: one panel; 1040: a last K block of one panel; 3 and 130 rows) and through
+ * gemm_panel_nt (16 rows x 147 columns: tiles of 6, a partial last; 32 x 47: tiles of 3;
+ * K = 4112 and 20000: several chunks and groups, a partial last chunk). Offsets off a
  * multiple of 16 floats, padded A and C, alpha != 1, beta != 0, and C over 8 MiB (16 x
  * 131088: streamed). */
 Test(gemm, b_in_panels)

@@ -20,6 +20,9 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g);
 /* The own backend's split-K path (gemm_dot.c): whether it takes g, and the run. */
 int sc_gemm_dot_fits(const sc_ctx *ctx, const sc_gemm_call *g);
 int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g);
+/* ... and its form for A B^T with B in panels and 16 or 32 rows of C (gemm_panel_nt). */
+int sc_gemm_panel_nt_fits(const sc_ctx *ctx, const sc_gemm_call *g);
+int sc_gemm_panel_nt_run(sc_ctx *ctx, const sc_gemm_call *g);
 /* The own backend's GEMMs with B in panels (sc_gemm_panel): A B through gemm_panel, A B^T
  * through sc_gemm_own_run's choice. */
 int sc_gemm_panel_run(sc_ctx *ctx, const sc_gemm_call *g);

@@ -102,12 +102,14 @@ int sc_gemm_own_run(sc_ctx *ctx, const sc_gemm_call *g)
     return sc_launch(ctx, k, 2, global, local, g->label);
 }
 
-/* B in panels (sc_gemm_panel): A B through cl/gemm_panel.cl; A B^T through gemm_strip or the
+/* B in panels (sc_gemm_panel): A B through cl/gemm_panel.cl; A B^T with C's rows in the
+ * vector lanes (gemm_panel_nt, gemm_dot.c) where it fits, else through gemm_strip or the
  * split-K kernel as for row-major B (sc_gemm_own_run), both with the panel addressing. */
 int sc_gemm_panel_run(sc_ctx *ctx, const sc_gemm_call *g)
 {
     if (g->tb)
-        return sc_gemm_own_run(ctx, g);
+        return sc_gemm_panel_nt_fits(ctx, g) ? sc_gemm_panel_nt_run(ctx, g)
+                                             : sc_gemm_own_run(ctx, g);
     sc_gemm_params p;
     SC_TRY(sc_gemm_params_get(ctx, &p));
     /* rows per register block: 4 divides the early convs' 16-32 rows with no waste; taller
