@@ -112,7 +112,9 @@ int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g)
  * the ratios): the baseline's conv1 weight gradient 1.37x, conv2's 1.26x. Chunks of 64:
  * 1.0-1.1x over 32 and 128, 0.8x at 16 or 256-512. On taller C (conv3-4's 64-128 rows, two
  * or four blocks of 32, each reading all of B) it measured 1.0-1.05x: those keep
- * gemm_strip. */
+ * gemm_strip. Where A is as large as B (lfw_best's first layer, 32 x 27 x 262144) its
+ * transposed copy of A costs more than the FMAs it feeds: 0.79x, so B must have 4x the
+ * rows of A. */
 #define PNT_KC 64
 #define PNT_SUMS 16384 /* floats of private sums per work-item */
 
@@ -124,7 +126,7 @@ int sc_gemm_panel_nt_fits(const sc_ctx *ctx, const sc_gemm_call *g)
         env = !(e && strcmp(e, "0") == 0);
     }
     return env && g->b_panel && (ctx->dev.type & CL_DEVICE_TYPE_CPU) && !g->ta && g->tb &&
-           (g->m == 16 || g->m == 32) && g->k >= 4096 &&
+           (g->m == 16 || g->m == 32) && g->n >= 4 * g->m && g->k >= 4096 &&
            sc_round_up((size_t)g->n, 6) * 16 * 2 <= PNT_SUMS;
 }
 
