@@ -125,15 +125,26 @@ static float8 load8_part(const global float *p, int nv)
 /* Partial weight gradients: part[grp, co, c, t] (t = ky * k + kx, a tap) = sum over the
  * images of group grp (images grp * gi ..) of sum over oy, ox of dy[n, co, oy, ox] *
  * xp[n, c, oy s + ky, kx % s, kx / s + ox], for DCB channels co0.. and one input channel c;
- * the host adds the groups up. Register block: DCB channels x 2 taps of float8 sums, so
- * each loaded vector of dy serves two taps and each of x serves DCB channels (6 loads per
- * 8 FMAs). An item walks its images in blocks of rb output rows (those rows of dy and of
- * the copy of x stay in L1 across the taps; whole planes did not) and parks each tap
- * pair's sums in private memory between blocks; the lanes are added once at the end.
- * KK = k * k sizes the parked sums; an odd tap count repeats the last tap in
- * the last pair (not stored). */
+ * the host adds the groups up. Register block: DCB channels x DT taps of float8 sums, so
+ * each loaded vector of dy serves DT taps and each of x serves DCB channels (4 x 3: 7
+ * loads per 12 FMAs, 12 independent chains). An item walks its images in blocks of rb
+ * output rows (those rows of dy and of the copy of x stay in L1 across the taps; whole
+ * planes did not) and parks each tap group's sums in private memory between blocks; the
+ * lanes are added once at the end. KK = k * k sizes the parked sums; a tap count off a
+ * multiple of DT repeats the last tap in the last group (not stored). DCB, DT and OW (the
+ * row length as a constant, so that the loops over a row unroll) come from the host. */
+#ifndef DCB
 #define DCB 4
-#define NPAIR ((KK + 1) / 2)
+#endif
+#ifndef DT
+#define DT 3
+#endif
+#ifdef OW
+#define DW_OW OW
+#else
+#define DW_OW ow
+#endif
+#define NGRP ((KK + DT - 1) / DT)
 kernel void tiles_dw(global const float *xp, int xp_off, global const float *dy, int dy_off,
                      global float *part, int part_off, int nimg, int gi, int cin, int cout,
                      int hp, int wq, int oh, int ow, int rb)
@@ -142,14 +153,14 @@ kernel void tiles_dw(global const float *xp, int xp_off, global const float *dy,
     if (c >= cin || g * DCB >= cout || grp * gi >= nimg)
         return;
     int co0 = g * DCB;
-    size_t row = (size_t)(ST * wq), plane = (size_t)hp * row, oplane = (size_t)oh * (size_t)ow;
-    int toff[2 * NPAIR]; /* each tap's offset in the copy: ky rows, phase, q */
-    for (int t = 0; t < 2 * NPAIR; t++) {
+    size_t row = (size_t)(ST * wq), plane = (size_t)hp * row, oplane = (size_t)oh * (size_t)DW_OW;
+    int toff[DT * NGRP]; /* each tap's offset in the copy: ky rows, phase, q */
+    for (int t = 0; t < DT * NGRP; t++) {
         int tt = min(t, KK - 1), ky = tt / KS, kx = tt - ky * KS;
         toff[t] = ky * (int)row + (kx % ST) * wq + kx / ST;
     }
-    float8 park[NPAIR * 2 * DCB];
-    for (int i = 0; i < NPAIR * 2 * DCB; i++)
+    float8 park[NGRP * DT * DCB];
+    for (int i = 0; i < NGRP * DT * DCB; i++)
         park[i] = (float8)(0.0f);
     for (int n = grp * gi; n < min(nimg, grp * gi + gi); n++)
         for (int oy0 = 0; oy0 < oh; oy0 += rb) {
@@ -160,38 +171,49 @@ kernel void tiles_dw(global const float *xp, int xp_off, global const float *dy,
                 dr[r] = dy + dy_off +
                         ((size_t)n * (size_t)cout + (size_t)min(co0 + r, cout - 1)) * oplane;
             const global float *xn = xp + xp_off + ((size_t)n * (size_t)cin + c) * plane;
-            for (int pr = 0; pr < NPAIR; pr++) {
-                float8 a[2 * DCB];
+            for (int pr = 0; pr < NGRP; pr++) {
+                float8 a[DT * DCB];
+                const global float *xt[DT];
 #pragma unroll
-                for (int i = 0; i < 2 * DCB; i++)
-                    a[i] = park[pr * 2 * DCB + i];
-                const global float *x0 = xn + toff[2 * pr], *x1 = xn + toff[2 * pr + 1];
+                for (int i = 0; i < DT * DCB; i++)
+                    a[i] = park[pr * DT * DCB + i];
+#pragma unroll
+                for (int t = 0; t < DT; t++)
+                    xt[t] = xn + toff[DT * pr + t];
                 for (int oy = oy0; oy < oy1; oy++) {
-                    size_t xo = (size_t)(oy * ST) * row, dof = (size_t)oy * (size_t)ow;
+                    size_t xo = (size_t)(oy * ST) * row, dof = (size_t)oy * (size_t)DW_OW;
                     int ox0 = 0;
-                    for (; ox0 + 8 <= ow; ox0 += 8) {
-                        float8 u = vload8(0, x0 + xo + ox0), v = vload8(0, x1 + xo + ox0);
+                    for (; ox0 + 8 <= DW_OW; ox0 += 8) {
+                        float8 u[DT];
+#pragma unroll
+                        for (int t = 0; t < DT; t++)
+                            u[t] = vload8(0, xt[t] + xo + ox0);
 #pragma unroll
                         for (int r = 0; r < DCB; r++) {
                             float8 d = vload8(0, dr[r] + dof + ox0);
-                            a[2 * r] = fma(d, u, a[2 * r]);
-                            a[2 * r + 1] = fma(d, v, a[2 * r + 1]);
+#pragma unroll
+                            for (int t = 0; t < DT; t++)
+                                a[DT * r + t] = fma(d, u[t], a[DT * r + t]);
                         }
                     }
-                    if (ox0 < ow) { /* the row's last, partial chunk: zeros past the row */
-                        int nv = ow - ox0;
-                        float8 u = load8_part(x0 + xo + ox0, nv), v = load8_part(x1 + xo + ox0, nv);
+                    if (ox0 < DW_OW) { /* the row's last, partial chunk: zeros past the row */
+                        int nv = DW_OW - ox0;
+                        float8 u[DT];
+#pragma unroll
+                        for (int t = 0; t < DT; t++)
+                            u[t] = load8_part(xt[t] + xo + ox0, nv);
 #pragma unroll
                         for (int r = 0; r < DCB; r++) {
                             float8 d = load8_part(dr[r] + dof + ox0, nv);
-                            a[2 * r] = fma(d, u, a[2 * r]);
-                            a[2 * r + 1] = fma(d, v, a[2 * r + 1]);
+#pragma unroll
+                            for (int t = 0; t < DT; t++)
+                                a[DT * r + t] = fma(d, u[t], a[DT * r + t]);
                         }
                     }
                 }
 #pragma unroll
-                for (int i = 0; i < 2 * DCB; i++)
-                    park[pr * 2 * DCB + i] = a[i];
+                for (int i = 0; i < DT * DCB; i++)
+                    park[pr * DT * DCB + i] = a[i];
             }
         }
     global float *out = part + part_off + (size_t)grp * (size_t)cout * (size_t)(cin * KK);
@@ -200,7 +222,7 @@ kernel void tiles_dw(global const float *xp, int xp_off, global const float *dy,
         if (co >= cout)
             break;
         for (int t = 0; t < KK; t++) {
-            float8 v = park[(t / 2) * 2 * DCB + 2 * r + (t & 1)];
+            float8 v = park[(t / DT) * DT * DCB + DT * r + t % DT];
             float4 h = v.lo + v.hi;
             out[((size_t)co * (size_t)cin + c) * KK + t] = (h.x + h.y) + (h.z + h.w);
         }

@@ -241,7 +241,8 @@ Test(conv, both_kernel_layouts_match_the_reference)
 
 /* The direct path and the im2col path whatever the device: rows of one partial vector
  * (ow 7), of whole 16-wide chunks (ow 32) and of chunks plus a tail (ow 37), channels
- * that are not a multiple of the kernel's channel block, strides 1 to 3. */
+ * that are not a multiple of the kernel's channel block (the weight gradient's 4, and 8
+ * at k 7), tap counts off a multiple of its 3 (k 4, 5), strides 1 to 3. */
 Test(conv, direct_tiles_and_im2col_paths_match_the_reference)
 {
     for (int tiles = 0; tiles <= 1; tiles++) {
@@ -253,6 +254,7 @@ Test(conv, direct_tiles_and_im2col_paths_match_the_reference)
         check_forward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 0, 134u);
         check_backward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 1, 135u);
         check_backward(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_BATCH, 1, 136u);
+        check_backward(2, (cfg){2, 11, 7, 2, 3}, 20, 19, WS_BATCH, 1, 137u);
     }
     sc_conv2d_force_tiles(-1);
 }

@@ -47,23 +47,40 @@ size_t sc_tiles_floats(const sc_conv2d_desc *d, int n, int h, int w)
     return (size_t)n * d->cin * hp * d->stride * wq;
 }
 
-/* One program per vector width, kernel size and stride (a network has a few). */
-static cl_kernel tiles_kernel(sc_ctx *ctx, const sc_conv2d_desc *d, int vw, const char *name)
+/* One program per vector width, kernel size and stride (a network has a few); `more`:
+ * further #defines (the weight gradient's). */
+static cl_kernel tiles_kernel(sc_ctx *ctx, const sc_conv2d_desc *d, int vw, const char *name,
+                              const char *more)
 {
-    char defines[80];
-    snprintf(defines, sizeof defines, "#define VW %d\n#define CB %d\n#define KS %d\n#define ST %d\n",
-             vw, cb_of(vw), d->k, d->stride);
+    char defines[160];
+    snprintf(defines, sizeof defines,
+             "#define VW %d\n#define CB %d\n#define KS %d\n#define ST %d\n%s", vw, cb_of(vw),
+             d->k, d->stride, more);
     return sc_kernel(ctx, "conv_tiles", defines, name);
+}
+
+/* The weight gradient's register block (conv_tiles.cl, tiles_dw): dcb output channels x dt
+ * taps. Against the earlier 4 x 2 (a scratch A/B harness on sc_conv2d_backward, 7-11
+ * alternating rounds, medians of the ratios, the rows' length as a constant in both new
+ * columns): baseline conv2 / conv3 (k5) 4 x 3: 1.21x / 1.21-1.29x; lfw_best's three k3
+ * layers at 64, 32, 16 wide: 1.46x, 1.30x, 1.32-1.36x. The baseline's conv1 (k7, 3 input
+ * channels) is faster with 8 x 1: 1.50-1.52x (4 x 3: 1.09-1.13x); with so few input
+ * channels an item's copy of x is large next to its rows of dy, and 8 channels read it
+ * half as often. 6 x 2, 3 x 4, 12 x 1 and 8 x 2 were slower on all five but one. */
+static void dw_block(const sc_conv2d_desc *d, int *dcb, int *dt)
+{
+    *dcb = d->k >= 7 ? 8 : 4;
+    *dt = d->k >= 7 ? 1 : 3;
 }
 
 /* The weight gradient splits the batch into groups of images when there are too few
  * (input channel, channel block) pairs to keep every core busy; each group writes a
  * partial gradient that a reduction adds up. */
-#define DCB 4 /* the weight gradient's output channels per work-item (conv_tiles.cl) */
-
 static int dw_groups(const sc_conv2d_desc *d, int n, int *per_group)
 {
-    int items = d->cin * ((d->cout + DCB - 1) / DCB), want = 64;
+    int dcb, dt;
+    dw_block(d, &dcb, &dt);
+    int items = d->cin * ((d->cout + dcb - 1) / dcb), want = 64;
     int groups = items >= want ? 1 : (want + items - 1) / items;
     if (groups > n)
         groups = n;
@@ -84,7 +101,7 @@ int sc_tiles_split(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_
     geom(d, h, w, &hp, &wq, &vw);
     if (xp_off + sc_tiles_floats(d, n, h, w) > (size_t)INT_MAX)
         return sc_fail("conv2d: padded input copy too large for 32-bit kernel indexing");
-    cl_kernel k = tiles_kernel(ctx, d, vw, "phase_split");
+    cl_kernel k = tiles_kernel(ctx, d, vw, "phase_split", "");
     if (!k)
         return SC_ERR;
     int x_off = (int)x->off, off = (int)xp_off, rows = n * d->cin * hp;
@@ -100,7 +117,7 @@ int sc_tiles_forward(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, c
     int n = x->shape[0], h = x->shape[2], w = x->shape[3], hp, wq, vw;
     int oh = y->shape[2], ow = y->shape[3];
     geom(d, h, w, &hp, &wq, &vw);
-    cl_kernel k = tiles_kernel(ctx, d, vw, "tiles_forward");
+    cl_kernel k = tiles_kernel(ctx, d, vw, "tiles_forward", "");
     if (!k)
         return SC_ERR;
     int off = (int)xp_off, w_off = (int)wt->off, y_off = (int)y->off;
@@ -120,8 +137,11 @@ int sc_tiles_dw(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem
     int n = x->shape[0], h = x->shape[2], w = x->shape[3], hp, wq, vw, gi;
     int oh = dy->shape[2], ow = dy->shape[3], kk = d->k * d->k;
     geom(d, h, w, &hp, &wq, &vw);
-    int groups = dw_groups(d, n, &gi);
-    cl_kernel k = tiles_kernel(ctx, d, vw, "tiles_dw");
+    int groups = dw_groups(d, n, &gi), dcb, dt;
+    dw_block(d, &dcb, &dt);
+    char more[64];
+    snprintf(more, sizeof more, "#define DCB %d\n#define DT %d\n#define OW %d\n", dcb, dt, ow);
+    cl_kernel k = tiles_kernel(ctx, d, vw, "tiles_dw", more);
     if (!k)
         return SC_ERR;
     cl_mem out = groups > 1 ? part : dw->buf;
@@ -134,7 +154,7 @@ int sc_tiles_dw(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem
                           SC_ARG(out), SC_ARG(out_off), SC_ARG(n), SC_ARG(gi), SC_ARG(d->cin),
                           SC_ARG(d->cout), SC_ARG(hp), SC_ARG(wq), SC_ARG(oh), SC_ARG(ow),
                           SC_ARG(rb)));
-    size_t global[3] = {(size_t)d->cin, ((size_t)d->cout + DCB - 1) / DCB, (size_t)groups};
+    size_t global[3] = {(size_t)d->cin, ((size_t)d->cout + dcb - 1) / dcb, (size_t)groups};
     SC_TRY(sc_launch(ctx, k, 3, global, NULL, "conv.tiles_dw"));
     if (groups == 1)
         return SC_OK;
@@ -191,7 +211,7 @@ static int dx_forward(sc_ctx *ctx, const sc_conv2d_desc *f, const sc_tensor *dy,
         return sc_fail("conv2d backward: padded dy too large for 32-bit kernel indexing");
     int hp, wq, vw;
     geom(f, dy->shape[2], dy->shape[3], &hp, &wq, &vw);
-    cl_kernel k = tiles_kernel(ctx, f, vw, "flip_w");
+    cl_kernel k = tiles_kernel(ctx, f, vw, "flip_w", "");
     if (!k)
         return SC_ERR;
     int w_off = (int)wt->off, wf_off = (int)(tmp_off + copy);
@@ -215,9 +235,9 @@ int sc_tiles_dx(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *dy, const
     dx_geom(d, h, w, vw, &ohp, &wd);
     if (tmp_off + sc_tiles_dx_floats(d, n, h, w) > (size_t)INT_MAX)
         return sc_fail("conv2d backward: padded dy too large for 32-bit kernel indexing");
-    cl_kernel kp = tiles_kernel(ctx, d, vw, "pad_dy");
-    cl_kernel kt = kp ? tiles_kernel(ctx, d, vw, "transpose_w") : NULL;
-    cl_kernel k = kt ? tiles_kernel(ctx, d, vw, "tiles_dx") : NULL;
+    cl_kernel kp = tiles_kernel(ctx, d, vw, "pad_dy", "");
+    cl_kernel kt = kp ? tiles_kernel(ctx, d, vw, "transpose_w", "") : NULL;
+    cl_kernel k = kt ? tiles_kernel(ctx, d, vw, "tiles_dx", "") : NULL;
     if (!k)
         return SC_ERR;
     int dy_off = (int)dy->off, off = (int)tmp_off, rows = n * d->cout * ohp;
