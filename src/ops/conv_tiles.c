@@ -198,8 +198,9 @@ size_t sc_tiles_dx_floats(const sc_conv2d_desc *d, int n, int h, int w)
                (size_t)d->cout * d->cin * d->k * d->k;
     geom(d, h, w, &hp, &wq, &vw);
     dx_geom(d, h, w, vw, &ohp, &wd);
-    /* then the transposed weights */
-    return (size_t)n * d->cout * ohp * wd + (size_t)d->cout * d->cin * d->k * d->k;
+    /* then the transposed weights, input channels rounded up to the kernel's block */
+    size_t cin = sc_round_up((size_t)d->cin, (size_t)cb_of(vw));
+    return (size_t)n * d->cout * ohp * wd + (size_t)d->cout * cin * d->k * d->k;
 }
 
 static int dx_forward(sc_ctx *ctx, const sc_conv2d_desc *f, const sc_tensor *dy,
@@ -244,10 +245,11 @@ int sc_tiles_dx(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *dy, const
     SC_TRY(sc_kernel_args(kp, 9, SC_ARG(dy->buf), SC_ARG(dy_off), SC_ARG(tmp), SC_ARG(off),
                           SC_ARG(rows), SC_ARG(oh), SC_ARG(ow), SC_ARG(ohp), SC_ARG(wd)));
     SC_TRY(sc_launch_1d(ctx, kp, (size_t)rows, "conv.split"));
-    int w_off = (int)wt->off, wt_off = off + rows * wd, taps = d->cin * d->k * d->k;
+    int w_off = (int)wt->off, wt_off = off + rows * wd;
     SC_TRY(sc_kernel_args(kt, 6, SC_ARG(wt->buf), SC_ARG(w_off), SC_ARG(tmp), SC_ARG(wt_off),
                           SC_ARG(d->cin), SC_ARG(d->cout)));
-    SC_TRY(sc_launch_1d(ctx, kt, (size_t)taps, "conv.split"));
+    size_t rows_w = (size_t)(d->cin + cb_of(vw) - 1) / cb_of(vw) * d->k * d->k;
+    SC_TRY(sc_launch_1d(ctx, kt, rows_w, "conv.split"));
     int dx_off = (int)dx->off;
     SC_TRY(sc_kernel_args(k, 13, SC_ARG(tmp), SC_ARG(off), SC_ARG(tmp), SC_ARG(wt_off),
                           SC_ARG(dx->buf), SC_ARG(dx_off), SC_ARG(d->cin), SC_ARG(d->cout),
