@@ -317,6 +317,8 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
         double loss, secs;
         int stopped;
         double lr = sc_trainer_lr(t);
+        if (r->ctx->profile) /* this epoch's training only, not the evaluation before it */
+            sc_profile_reset(r->ctx);
         SC_TRY(sc_trainer_epoch(t, &h, &loss, &stopped, &secs));
         if (!logged_start && t->first_step_done > 0) {
             logged_start = 1;
@@ -342,7 +344,6 @@ static int train_loop(sc_run *r, sc_trainer *t, const sc_pairs *train, const sc_
             char prof[8192];
             sc_profile_report(r->ctx, prof, sizeof prof);
             sc_run_msg(r, "kernel time this epoch (%d steps):\n%s", t->steps_per_epoch, prof);
-            sc_profile_reset(r->ctx);
         }
         total_s += secs, epochs_run++;
         double ips = t->steps_per_epoch * (double)t->batch_images / (secs > 0 ? secs : 1e-9);
