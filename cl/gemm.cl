@@ -100,6 +100,7 @@
 /* alpha * acc (+ beta * old): old is only read when beta != 0. */
 #define AXPBY(acc, old) (beta == 0.0f ? alpha * (acc) : alpha * (acc) + beta * (old))
 
+#if (TB && (VW == 8 || VW == 16)) || defined(MV)
 /* The 8 x 8 block at rows r[0..7] (8 floats each): out[p] = column p, by the unpack /
  * shuffle / 128-bit-lane steps of an AVX transpose (24 shuffles for 64 floats, where
  * element-wise copying costs 64 loads and 64 stores). copy_b's B^T, gemm_panel_nt's A. */
@@ -126,6 +127,7 @@ static void transpose8(const float8 *r, float8 *out)
         out[i + 4] = (float8)(u[i].hi, u[i + 4].hi);
     }
 }
+#endif
 
 /* bs[p * NS + s] = op(B)(k0 + p, jw + s * VW .. + VW) for p < kn, columns past N as 0. */
 static void copy_b(VT *bs, global const float *B, int b_off, int ldb, int N, int k0, int kn,
@@ -332,19 +334,12 @@ kernel void gemm_strip(int M, int N, int K, float alpha, global const float *A, 
  *  - SC_CPU_HINTS: each panel step prefetches the tile's lines of the next chunk (the same
  *    rows KC / 16 panels on), which come from memory: 1.25x at conv1.
  * M must be a multiple of 16 MV and K of 16, cs must hold N rounded up to NR (the host
- * checks); columns past N re-read column N - 1 and are never stored. */
-#ifndef MV
-#define MV 1 /* float16 per column of C: 16 MV rows per work-item */
-#endif
-#ifndef NR
-#define NR 6 /* columns of C per tile: NR * MV float16 accumulators */
-#endif
-#ifndef KC
-#define KC 64 /* K chunk, a multiple of 16 */
-#endif
-#ifndef CS
-#define CS 6 /* float16 of private sums: N rounded up to NR, times MV */
-#endif
+ * checks); columns past N re-read column N - 1 and are never stored. MV (float16 per
+ * column of C: 16 MV rows per work-item), NR (columns per tile: NR x MV float16
+ * accumulators), KC (the K chunk, a multiple of 16) and CS (float16 of private sums) come
+ * from the host, and only a program built with them has this kernel: the others
+ * (gemm_strip's) compile without it. */
+#ifdef MV
 
 kernel void gemm_panel_nt(int M, int N, int K, global const float *A, int a_off, int lda,
                           global const float *B, int b_off, int ldb, int kg,
@@ -432,3 +427,4 @@ kernel void gemm_panel_nt(int M, int N, int K, global const float *A, int a_off,
         for (int n = 0; n < N; n++)
             out[(size_t)(m0 + r) * N + n] = sums[(n * MV + r / 16) * 16 + r % 16];
 }
+#endif

@@ -1,5 +1,5 @@
 /* SGEMM for op(A) op(B) = A B^T with long K (the weight gradients: K = images x pixels),
- * split along K (src/ops/gemm_own.c launches it, then gemm_sum).
+ * split along K (src/ops/gemm_dot.c launches it, then cl/gemm_sum.cl).
  *
  * Both A (M x K) and B (N x K) are read along their rows, so each C element is a dot
  * product: a tile of MR rows of A and NR rows of B keeps MR x NR accumulators of float8,

@@ -1,5 +1,6 @@
-/* The split-K GEMMs' second step (cl/gemm_dot.cl, cl/gemm_panel_nt.cl; src/ops/gemm_dot.c):
- * the groups of K left partial products part[group][M][N]. */
+/* The split-K GEMMs' second step (after cl/gemm_dot.cl's gemm_dot or cl/gemm.cl's
+ * gemm_panel_nt; src/ops/gemm_dot.c launches both): the groups of K left partial products
+ * part[group][M][N]. */
 
 /* C = alpha * (sum of the groups' partial products) + beta * C; one work-item per element
  * of C (beta == 0 never reads C). */

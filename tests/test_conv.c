@@ -241,8 +241,10 @@ Test(conv, both_kernel_layouts_match_the_reference)
 
 /* The direct path and the im2col path whatever the device: rows of one partial vector
  * (ow 7), of whole 16-wide chunks (ow 32) and of chunks plus a tail (ow 37), channels
- * that are not a multiple of the kernel's channel block (the weight gradient's 4, and 8
- * at k 7), tap counts off a multiple of its 3 (k 4, 5), strides 1 to 3. */
+ * that are not a multiple of the kernels' channel blocks (the weight gradient's 4, and 8
+ * at k 7; the strided data gradient's 8 at rows under 16 wide and 4 at 16 or more: cin 5
+ * at 20 wide), a tap count off a multiple of the weight gradient's 3 (k 5), strides 1 to
+ * 3. */
 Test(conv, direct_tiles_and_im2col_paths_match_the_reference)
 {
     for (int tiles = 0; tiles <= 1; tiles++) {
@@ -255,6 +257,7 @@ Test(conv, direct_tiles_and_im2col_paths_match_the_reference)
         check_backward(3, (cfg){5, 7, 3, 1, 1}, 9, 7, WS_BATCH, 1, 135u);
         check_backward(2, (cfg){3, 5, 4, 3, 1}, 10, 13, WS_BATCH, 1, 136u);
         check_backward(2, (cfg){2, 11, 7, 2, 3}, 20, 19, WS_BATCH, 1, 137u);
+        check_backward(2, (cfg){5, 6, 5, 2, 2}, 40, 40, WS_BATCH, 1, 138u);
     }
     sc_conv2d_force_tiles(-1);
 }

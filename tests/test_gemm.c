@@ -184,9 +184,10 @@ Test(gemm, split_k_weight_gradients)
  * to 70 (register blocks of 4 and 6 with partial last ones, several row groups past 48),
  * one panel and many, K of 1 and off a multiple of anything; A B^T through gemm_strip (K of
  * 16: one panel; 1040: a last K block of one panel; 3 and 130 rows), through the split-K
- * kernel (32 x 47: B too short for gemm_panel_nt) and through gemm_panel_nt (16 rows x 147
- * columns: tiles of 6, a partial last; 32 x 131: tiles of 3; K = 4112, 8208 and 20000:
- * several chunks and groups, a partial last chunk). Offsets off a
+ * kernel (32 x 47, K = 20000: B too short for gemm_panel_nt) and through gemm_panel_nt (16
+ * rows x 147 columns: tiles of 6, a partial last; 32 x 131: tiles of 3; 16 x 64: the least
+ * B it takes; K = 4112, 8208 and 4144: several chunks and groups, last chunks of 16 and
+ * 48). Offsets off a
  * multiple of 16 floats, padded A and C, alpha != 1, beta != 0, and C over 8 MiB (16 x
  * 131088: streamed). */
 Test(gemm, b_in_panels)
@@ -196,8 +197,8 @@ Test(gemm, b_in_panels)
                                     {0, 1, 16, 1},     {0, 16, 64, 147},  {0, 30, 48, 37},
                                     {0, 70, 32, 9},    {0, 16, 131088, 3}, {1, 3, 1, 16},
                                     {1, 16, 147, 4112}, {1, 32, 47, 20000}, {1, 130, 5, 1040},
-                                    {1, 32, 131, 8208}};
-    for (int s = 0; s < 10; s++) {
+                                    {1, 32, 131, 8208}, {1, 16, 64, 4144}};
+    for (int s = 0; s < 11; s++) {
         const int *z = shapes[s];
         gemm_case plain = {0, z[0], z[1], z[2], z[3], -0.5f, 0.0f, 0, 0};
         gemm_case accumulate = {0, z[0], z[1], z[2], z[3], 0.75f, -1.5f, 3, 5};

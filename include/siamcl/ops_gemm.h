@@ -25,8 +25,9 @@ int sc_gemm(sc_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float al
  * strip of 16 columns of a row-major B is a short piece of each of its rows (the GEMM's
  * time at the early convs' short C went into gathering those pieces). cols must be a
  * multiple of 16. No transposed A. Runs the own kernels whatever the backend
- * (cl/gemm_panel.cl; for A B^T with 16 or 32 rows and long K, gemm_panel_nt in cl/gemm.cl,
- * else gemm_strip or the split-K kernel as the own backend picks them for row-major B),
+ * (cl/gemm_panel.cl; for A B^T with 16 or 32 rows, long K and B of at least 4x A's rows,
+ * gemm_panel_nt in cl/gemm.cl (src/ops/gemm_dot.c says when exactly), else gemm_strip or
+ * the split-K kernel as the own backend picks them for row-major B),
  * which are written for CPU devices: src/ops/conv.c uses this layout only on those. */
 int sc_gemm_panel(sc_ctx *ctx, int trans_b, int m, int n, int k, float alpha, cl_mem a,
                   size_t a_off, int lda, cl_mem b, size_t b_off, float beta, cl_mem c,

@@ -48,7 +48,7 @@ size_t sc_tiles_floats(const sc_conv2d_desc *d, int n, int h, int w)
 }
 
 /* One program per vector width, kernel size and stride (a network has a few); `more`:
- * further #defines (the weight gradient's). */
+ * further #defines (the weight gradient's, which make one program per layer). */
 static cl_kernel tiles_kernel(sc_ctx *ctx, const sc_conv2d_desc *d, int vw, const char *name,
                               const char *more)
 {
@@ -147,8 +147,8 @@ int sc_tiles_dw(sc_ctx *ctx, const sc_conv2d_desc *d, const sc_tensor *x, cl_mem
     cl_mem out = groups > 1 ? part : dw->buf;
     int off = (int)xp_off, dy_off = (int)dy->off;
     int out_off = groups > 1 ? (int)part_off : (int)dw->off;
-    /* rows per block: about 512 outputs, whose dy rows (8 KB for the item's channels) and
-     * input rows stay in L1 across the taps */
+    /* rows per block: about 512 outputs, whose dy rows (8-16 KB for the item's 4-8
+     * channels) and input rows stay in L1 across the taps */
     int rb = ow >= 512 ? 1 : 512 / ow;
     SC_TRY(sc_kernel_args(k, 15, SC_ARG(xp), SC_ARG(off), SC_ARG(dy->buf), SC_ARG(dy_off),
                           SC_ARG(out), SC_ARG(out_off), SC_ARG(n), SC_ARG(gi), SC_ARG(d->cin),

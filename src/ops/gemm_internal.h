@@ -24,7 +24,7 @@ int sc_gemm_dot_run(sc_ctx *ctx, const sc_gemm_call *g);
 int sc_gemm_panel_nt_fits(const sc_ctx *ctx, const sc_gemm_call *g);
 int sc_gemm_panel_nt_run(sc_ctx *ctx, const sc_gemm_call *g);
 /* The own backend's GEMMs with B in panels (sc_gemm_panel): A B through gemm_panel, A B^T
- * through sc_gemm_own_run's choice. */
+ * through gemm_panel_nt where sc_gemm_panel_nt_fits, else sc_gemm_own_run's choice. */
 int sc_gemm_panel_run(sc_ctx *ctx, const sc_gemm_call *g);
 
 #endif
