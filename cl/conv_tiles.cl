@@ -50,9 +50,29 @@ kernel void phase_split(global const float *x, int x_off, global float *xp, int 
         return;
     }
     const global float *src = x + x_off + ((size_t)plane * (size_t)h + (size_t)iy) * (size_t)w;
+    /* q in [qa, qb): all ST inputs inside x. Strides 1 and 2 copy that span 8 outputs per
+       phase at a time (one contiguous load, split into phases), the rest element-wise. */
+    int qa = (pad + ST - 1) / ST, qb = min(wq, (w + pad) / ST), qv = qa;
+#if ST == 1 || ST == 2
+    for (; qv + 8 <= qb; qv += 8) {
+#if ST == 1
+        vstore8(vload8(0, src + qv - pad), 0, dst + qv);
+#else
+        float16 v = vload16(0, src + 2 * qv - pad);
+        vstore8(v.even, 0, dst + qv);
+        vstore8(v.odd, 0, dst + wq + qv);
+#endif
+    }
+#endif
     for (int ph = 0; ph < ST; ph++)
-        for (int q = 0, ix = ph - pad; q < wq; q++, ix += ST)
+        for (int q = 0, ix = ph - pad; q < wq; q++, ix += ST) {
+            if (q == qa && qv > qa) { /* the span copied above */
+                q = qv - 1;
+                ix = ph - pad + ST * (qv - 1);
+                continue;
+            }
             dst[ph * wq + q] = ix >= 0 && ix < w ? src[ix] : 0.0f;
+        }
 }
 
 /* y[n, co, oy, :] for CB channels co0.. (co0 = g * CB) of image n, all chunks of the row.
@@ -240,9 +260,19 @@ kernel void pad_dy(global const float *dy, int dy_off, global float *dyp, int dy
     int plane = r / ohp, oy = r - plane * ohp - (KS - 1) / ST;
     global float *dst = dyp + dyp_off + (size_t)r * (size_t)wd;
     const global float *src = dy + dy_off + ((size_t)plane * (size_t)oh + (size_t)oy) * ow;
-    int inside = oy >= 0 && oy < oh;
-    for (int i = 0, ox = -(KS - 1) / ST; i < wd; i++, ox++)
+    int inside = oy >= 0 && oy < oh, ml = (KS - 1) / ST, iv = ml;
+    /* the row itself 8 floats at a time, then the margins and the rest element-wise */
+    if (inside)
+        for (; iv + 8 <= ml + ow && iv + 8 <= wd; iv += 8)
+            vstore8(vload8(0, src + iv - ml), 0, dst + iv);
+    for (int i = 0, ox = -ml; i < wd; i++, ox++) {
+        if (i == ml && iv > ml) { /* copied above */
+            i = iv - 1;
+            ox = iv - 1 - ml;
+            continue;
+        }
         dst[i] = inside && ox >= 0 && ox < ow ? src[ox] : 0.0f;
+    }
 }
 
 /* wt[g, tap, co, i] = w[co, g CB + i, tap] (channels past cin repeat the last): one item per
