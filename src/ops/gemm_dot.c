@@ -15,11 +15,12 @@
 #define DOT_NR 3  /* rows of B per tile: 12 accumulators of float8 */
 #define DOT_SUMS 16384 /* floats of private sums per work-item: mm x nb */
 #define DOT_KC 1024 /* K chunk: 1.1x faster than 512 at the baseline's conv1-2 */
-/* K chunk when B is in panels (sc_gemm_panel): 16 panels. A tile's rows are then a line of
- * each of 16 panels, and the chunk's panels (150-400 KB at the baseline's conv1-2) stay in
- * L2 for the next tiles. Against row-major B with chunks of 1024 (a scratch A/B harness, 9
- * alternating rounds): conv1's weight gradient 1.08x, conv2's 0.99x; chunks of 512
- * 0.73-0.84x, of 128 0.88-0.91x. */
+/* K chunk when B is in panels (sc_gemm_panel): 16 panels, so that a tile's rows are a line
+ * of each of 16 panels and the chunk stays in L2 for the next tiles. Chosen when the
+ * baseline's conv1-2 weight gradients came here (they now take gemm_panel_nt): against
+ * row-major B with chunks of 1024, 1.08x and 0.99x; chunks of 512 0.73-0.84x, of 128
+ * 0.88-0.91x. The shapes left here (B short next to A: lfw_best's first layer, 32 x 27)
+ * measured the same with chunks of 256 to 2048, at 0.77-0.80x of row-major B. */
 #define DOT_KC_PANEL 256
 
 /* Where it beats gemm_strip (SIAMCL_GEMM_SPLITK=0 / 1 bench_gemm, 5 alternating rounds,
